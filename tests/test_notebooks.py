@@ -28,7 +28,8 @@ def test_found_notebooks():
 def test_notebook(nb, request):
     force = ['slow'] if request.config.getoption('--slow') else []
     skip = [f for f in CFG.tst_flags.split() if f not in force]
-    env = {**os.environ, 'MPLBACKEND': 'Agg', 'PYTHONWARNINGS': os.environ.get('PYTHONWARNINGS', 'ignore::DeprecationWarning')}
+    # one BLAS/OpenMP thread per notebook: pytest-xdist already runs one notebook per core
+    env = {'OMP_NUM_THREADS': '1', **os.environ, 'MPLBACKEND': 'Agg', 'PYTHONWARNINGS': os.environ.get('PYTHONWARNINGS', 'ignore::DeprecationWarning')}
     try:
         r = subprocess.run([sys.executable, '-c', RUNNER, str(nb), ' '.join(skip), ' '.join(force), str(ROOT)],
                            capture_output=True, text=True, env=env, cwd=nb.parent,
