@@ -1,0 +1,190 @@
+#!/usr/bin/env python
+"""Training benchmarks of heartai on the real data (issue 5): accuracy, recall and speed, measured in one run.
+
+Tasks (all by default; pick with --tasks):
+  random   MIT-BIH beat-level stratified 80/20 split (Kaggle protocol): accuracy, macro F1, per-class recall, params,
+           time to reach 98.5 % validation accuracy
+  inter    MIT-BIH inter-patient DS1 -> DS2 (de Chazal 2004): per-class recall and precision, macro F1
+  ptb      PTB (heart_test.parquet): fine-tune from the MIT-BIH body vs train from scratch on the same small split
+  speed    one training epoch: heartai Learner vs a plain PyTorch loop (same model, batch size, optimizer), median of 3
+
+Results go to bench/results/train.json (and a printed table). Needs ../shared/data; exits 0 with a message if absent.
+Runs on CPU; uses a GPU automatically when one is present. Cite MIT-BIH (Moody & Mark 2001) and PhysioNet
+(Goldberger et al. 2000) wherever these numbers are shown."""
+import argparse, json, os, platform, statistics, sys, tempfile, time
+from pathlib import Path
+import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get('HEARTAI_SHARED_DATA', ROOT.parent/'shared'/'data'))
+OUT = ROOT/'bench'/'results'/'train.json'
+
+def log(*a): print(*a, flush=True)
+
+def per_class(learn, dl=None):
+    "Per-class recall/precision, macro F1 and accuracy of `learn` on `dl` (default: its validation set)."
+    from sklearn import metrics as skm
+    with learn.no_bar(): probs, y = learn.get_preds(dl=dl)
+    p, y = probs.argmax(1).numpy(), y.numpy()
+    vocab, labels = list(learn.dls.vocab), list(range(len(learn.dls.vocab)))
+    rec = skm.recall_score(y, p, labels=labels, average=None, zero_division=0)
+    prec = skm.precision_score(y, p, labels=labels, average=None, zero_division=0)
+    out = dict(accuracy=float((p == y).mean()), f1_macro=float(skm.f1_score(y, p, average='macro')),
+               recall_macro=float(rec.mean()), recall={c: float(r) for c, r in zip(vocab, rec)},
+               precision={c: float(r) for c, r in zip(vocab, prec)},
+               support={c: int((y == i).sum()) for i, c in enumerate(vocab)})
+    if len(vocab) == 2: out['auroc'] = float(skm.roc_auc_score(y, probs[:, 1].numpy()))
+    return out
+
+def quiet(learn):
+    "Replace fastai's progress bars with one printed line per epoch (the log stays readable) and time each epoch."
+    from fastai.callback.core import Callback
+    from fastai.callback.progress import ProgressCallback
+    class EpochLog(Callback):
+        order = 99   # after the Recorder
+        def before_fit(self): self.t0, self.times = time.perf_counter(), []
+        def after_epoch(self):
+            self.times.append(time.perf_counter() - self.t0)
+            vals = dict(zip(self.recorder.metric_names[1:-1], self.recorder.values[-1]))
+            keep = {k: v for k, v in vals.items() if k in ('train_loss', 'valid_loss', 'accuracy', 'recall_macro', 'f1_macro', 'recall_S', 'recall_V', 'recall_abnormal')}
+            log(f"    epoch {self.epoch}: " + '  '.join(f"{k} {float(v):.4f}" for k, v in keep.items()) + f"  ({self.times[-1]:.0f}s)")
+    learn.remove_cb(ProgressCallback)
+    clock = EpochLog(); learn.add_cb(clock)
+    return clock
+
+def mitbih_beats():
+    from heartai.data.physionet import beats_from_records
+    t = time.perf_counter(); df = beats_from_records(DATA/'mitdb'); log(f"MIT-BIH beats: {len(df)} in {time.perf_counter()-t:.1f}s")
+    return df
+
+def task_random(df, a, res, tmp):
+    from heartai.data.block import ECGDataLoaders
+    from heartai.data.physionet import split_random
+    from heartai.learner import ecg_learner, export_model
+    from heartai.core import set_seed
+    set_seed(0)
+    splits = split_random(df, valid_pct=0.2, seed=0)
+    dls = ECGDataLoaders.from_df(df, splits=splits, bs=a.bs, classes='mitbih', seed=0)
+    learn = ecg_learner(dls, a.arch, runs_dir=tmp/'runs', monitor='accuracy')
+    clock = quiet(learn)
+    t = time.perf_counter(); learn.fit_one_cycle(a.epochs, a.lr); secs = time.perf_counter() - t
+    hist = pd.read_csv(learn.run_dir/'history.csv')
+    reach = [t_ for t_, acc in zip(clock.times, hist.accuracy) if acc >= 0.985]
+    r = dict(protocol=splits.protocol, arch=a.arch, params=sum(p.numel() for p in learn.model.parameters()), epochs=a.epochs,
+             bs=a.bs, lr=a.lr, train_seconds=round(secs, 1), seconds_to_98_5=round(reach[0], 1) if reach else None,
+             epoch_accuracy=[round(x, 4) for x in hist.accuracy], **per_class(learn))
+    export_model(learn, tmp/'mitbih_model', overwrite=True)
+    res['random'] = r
+    log(f"[random] acc {r['accuracy']:.4f}  macro F1 {r['f1_macro']:.4f}  recall {r['recall']}  params {r['params']}  "
+        f"{secs:.0f}s  98.5% after {r['seconds_to_98_5']}s")
+
+def task_inter(df, a, res, tmp):
+    from heartai.data.block import ECGDataLoaders
+    from heartai.data.physionet import split_interpatient
+    from heartai.learner import ecg_learner
+    from heartai.core import set_seed
+    set_seed(0)
+    splits = split_interpatient(df)
+    kw = dict(augment=True) if a.inter_augment else {}
+    dls = ECGDataLoaders.from_df(df, splits=splits, bs=a.bs, classes='mitbih', seed=0, channels=tuple(a.inter_channels.split(',')), **kw)
+    learn = ecg_learner(dls, a.arch, loss=a.inter_loss, runs_dir=tmp/'runs', monitor='recall_macro'); quiet(learn)
+    t = time.perf_counter(); learn.fit_one_cycle(a.inter_epochs, a.lr); secs = time.perf_counter() - t
+    r = dict(protocol=splits.protocol, arch=a.arch, loss=a.inter_loss, channels=a.inter_channels, augment=a.inter_augment,
+             epochs=a.inter_epochs, train_seconds=round(secs, 1), **per_class(learn))
+    export_model(learn, tmp/'inter_model', overwrite=True)
+    res['inter'] = r
+    log(f"[inter] recall {r['recall']}  precision {r['precision']}  macro F1 {r['f1_macro']:.4f}  {secs:.0f}s")
+
+def task_ptb(a, res, tmp):
+    from heartai.data.core import read_beats
+    from heartai.data.block import ECGDataLoaders
+    from heartai.data.physionet import split_random
+    from heartai.learner import ecg_learner
+    from heartai.core import set_seed
+    pre = tmp/'mitbih_model'
+    if not (pre/'config.json').exists(): log("[ptb] needs the random task's model: run with --tasks random,ptb"); return
+    df = read_beats(DATA/'heart_test.parquet', classes='ptb')
+    splits = split_random(df, valid_pct=0.5, seed=0)   # a small training split: 1455 beats
+    out = {}
+    for name, kw in [('transfer', dict(pretrained=pre)), ('scratch', dict(arch=a.arch))]:
+        set_seed(0)
+        dls = ECGDataLoaders.from_df(df, splits=splits, bs=64, classes='ptb', seed=0)
+        learn = ecg_learner(dls, runs_dir=tmp/'runs', **kw); quiet(learn)
+        t = time.perf_counter()
+        if name == 'transfer': learn.fine_tune(a.ptb_epochs, base_lr=a.lr, freeze_epochs=2)
+        else: learn.fit_one_cycle(a.ptb_epochs + 2, a.lr)
+        out[name] = dict(train_seconds=round(time.perf_counter() - t, 1), **per_class(learn))
+        log(f"[ptb/{name}] recall abnormal {out[name]['recall']['abnormal']:.4f}  acc {out[name]['accuracy']:.4f}  "
+            f"AUROC {out[name]['auroc']:.4f}")
+    res['ptb'] = dict(protocol=splits.protocol + f"; {len(splits[0])} training beats", epochs=a.ptb_epochs, **out)
+
+def task_speed(df, a, res, tmp):
+    "One epoch (train + validation) through heartai vs a plain PyTorch loop; same model, batch size, torch Adam."
+    from functools import partial
+    from fastai.optimizer import OptimWrapper, Adam
+    from heartai.data.block import ECGDataLoaders
+    from heartai.data.physionet import split_random
+    from heartai.learner import ecg_learner
+    from heartai.models.core import create_model
+    from heartai.core import SAMPLE_COLS, default_device
+    splits = split_random(df, valid_pct=0.2, seed=0)
+    dev = default_device()
+    X = torch.tensor(df[SAMPLE_COLS].values, dtype=torch.float32)[:, None]; y = torch.tensor(df.target.values)
+    tr = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X[splits[0]], y[splits[0]]), batch_size=a.bs, shuffle=True, drop_last=True)
+    va = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X[splits[1]], y[splits[1]]), batch_size=a.bs * 2)
+    def plain_epoch():
+        torch.manual_seed(0); m = create_model(a.arch, 1, 5).to(dev); opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+        t = time.perf_counter(); m.train()
+        for xb, yb in tr:
+            xb, yb = xb.to(dev), yb.to(dev); loss = F.cross_entropy(m(xb), yb); loss.backward(); opt.step(); opt.zero_grad()
+        m.eval(); correct = 0
+        with torch.no_grad():
+            for xb, yb in va: correct += (m(xb.to(dev)).argmax(1) == yb.to(dev)).sum().item()
+        return time.perf_counter() - t
+    dls = ECGDataLoaders.from_df(df, splits=splits, bs=a.bs, classes='mitbih', seed=0)
+    def heartai_epoch(opt_func):
+        torch.manual_seed(0)
+        learn = ecg_learner(dls, a.arch, runs_dir=tmp/'speed', opt_func=opt_func)
+        from fastai.callback.progress import ProgressCallback; learn.remove_cb(ProgressCallback)   # the plain loop has no bar either
+        t = time.perf_counter(); learn.fit(1, 1e-3); return time.perf_counter() - t
+    torch_adam = partial(OptimWrapper, opt=torch.optim.Adam)
+    plain, hai, hai_fastai_adam = [], [], []
+    for i in range(a.speed_runs):   # interleaved, so drift in machine load hits both alike
+        plain.append(plain_epoch()); hai.append(heartai_epoch(torch_adam)); hai_fastai_adam.append(heartai_epoch(Adam))
+        log(f"[speed] run {i}: plain {plain[-1]:.2f}s  heartai(torch Adam) {hai[-1]:.2f}s  heartai(fastai Adam) {hai_fastai_adam[-1]:.2f}s")
+    med = lambda v: round(statistics.median(v), 2)
+    res['speed'] = dict(arch=a.arch, bs=a.bs, train_beats=len(splits[0]), valid_beats=len(splits[1]), runs=a.speed_runs,
+                        plain_seconds=plain, heartai_seconds=hai, heartai_fastai_adam_seconds=hai_fastai_adam,
+                        median_plain=med(plain), median_heartai=med(hai), median_heartai_fastai_adam=med(hai_fastai_adam),
+                        ratio=round(statistics.median(hai) / statistics.median(plain), 3),
+                        ratio_fastai_adam=round(statistics.median(hai_fastai_adam) / statistics.median(plain), 3),
+                        note="one epoch = training pass + validation pass; heartai also computes its recall-first metrics and writes checkpoints; progress bars off on both sides")
+    log(f"[speed] median plain {med(plain)}s, heartai {med(hai)}s: ratio {res['speed']['ratio']} "
+        f"(fastai Adam: {res['speed']['ratio_fastai_adam']})")
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--tasks', default='random,inter,ptb,speed')
+    ap.add_argument('--arch', default='kachuee'); ap.add_argument('--bs', type=int, default=256); ap.add_argument('--lr', type=float, default=3e-3)
+    ap.add_argument('--epochs', type=int, default=20); ap.add_argument('--inter-epochs', type=int, default=10)
+    ap.add_argument('--inter-loss', default='weighted_ce'); ap.add_argument('--inter-channels', default='raw')
+    ap.add_argument('--inter-augment', action='store_true'); ap.add_argument('--ptb-epochs', type=int, default=8)
+    ap.add_argument('--speed-runs', type=int, default=3); ap.add_argument('--out', default=str(OUT))
+    a = ap.parse_args()
+    if not (DATA/'mitdb').is_dir(): log(f"skipped: real data not found at {DATA}"); return 0
+    tasks = a.tasks.split(',')
+    res = dict(machine=dict(platform=platform.platform(), cpus=os.cpu_count(), torch=torch.__version__, threads=torch.get_num_threads(),
+                            device=str(__import__('heartai.core', fromlist=['default_device']).default_device())),
+               args=vars(a), started=time.strftime('%Y-%m-%d %H:%M:%S'))
+    tmp = Path(tempfile.mkdtemp(prefix='heartai-bench-'))
+    df = mitbih_beats() if set(tasks) & {'random', 'inter', 'speed'} else None
+    for t in tasks:
+        {'random': lambda: task_random(df, a, res, tmp), 'inter': lambda: task_inter(df, a, res, tmp),
+         'ptb': lambda: task_ptb(a, res, tmp), 'speed': lambda: task_speed(df, a, res, tmp)}[t]()
+        out = Path(a.out); out.parent.mkdir(parents=True, exist_ok=True)
+        old = json.loads(out.read_text()) if out.exists() else {}
+        out.write_text(json.dumps({**old, **res}, indent=2))     # keep other tasks' earlier results
+    log(f"results: {a.out}")
+    return 0
+
+if __name__ == '__main__': sys.exit(main())
