@@ -92,6 +92,16 @@ def task_inter(df, a, res, tmp):
     r = dict(protocol=splits.protocol, arch=a.arch, loss=a.inter_loss, channels=a.inter_channels, augment=a.inter_augment,
              epochs=a.inter_epochs, train_seconds=round(secs, 1), **per_class(learn))
     export_model(learn, tmp/'inter_model', overwrite=True)
+    # recall-first operating points: thresholds reaching recall >= 0.90 for S and V, and the precision they cost.
+    # Chosen on DS2 itself (an oracle that shows the trade-off; a deployment would choose them on held-out DS1 records).
+    from heartai.interpret import ECGInterpretation
+    interp = ECGInterpretation.from_learner(learn, progress=False)
+    r['thresholds_for_recall_0.90'] = {}
+    for c in ('S', 'V'):
+        t = interp.threshold_for_recall(0.9, c)
+        r['thresholds_for_recall_0.90'][c] = dict(threshold=t.threshold, recall=t.recall, precision=t.precision, flagged=t.n_flagged,
+                                                 argmax_recall=t.default_recall, argmax_precision=t.default_precision)
+        log(f"[inter] {t}")
     res['inter'] = r
     log(f"[inter] recall {r['recall']}  precision {r['precision']}  macro F1 {r['f1_macro']:.4f}  {secs:.0f}s")
 
