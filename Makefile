@@ -8,7 +8,7 @@ PIP := $(BIN)/python -m pip
 CFLAG := $(if $(CONSTRAINTS),-c $(CONSTRAINTS),)
 JOBS ?= 2
 
-.PHONY: install test test-slow check export clean readme bench
+.PHONY: install test test-slow check export clean readme bench demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ check: install  ## fail if notebooks are not clean, heartai/ is not exported fro
 
 readme: install
 	$(BIN)/python tools/make_readme.py
+
+demo: install  ## the whole workflow offline on synthetic data in a few minutes, into ./heartai-demo (DEMO_ARGS=--force to redo it)
+	$(BIN)/heartai demo $(DEMO_ARGS)
 
 clean:
 	rm -rf .pytest_cache _proc _docs
