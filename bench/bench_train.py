@@ -81,7 +81,7 @@ def task_random(df, a, res, tmp):
 def task_inter(df, a, res, tmp):
     from heartai.data.block import ECGDataLoaders
     from heartai.data.physionet import split_interpatient
-    from heartai.learner import ecg_learner
+    from heartai.learner import ecg_learner, export_model
     from heartai.core import set_seed
     set_seed(0)
     splits = split_interpatient(df)
