@@ -205,6 +205,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'heartai.data.core._read_parquet': ('data.core.html#_read_parquet', 'heartai/data/core.py'),
                                    'heartai.data.core._samples': ('data.core.html#_samples', 'heartai/data/core.py'),
                                    'heartai.data.core._short': ('data.core.html#_short', 'heartai/data/core.py'),
+                                   'heartai.data.core._table_labels': ('data.core.html#_table_labels', 'heartai/data/core.py'),
                                    'heartai.data.core._validate': ('data.core.html#_validate', 'heartai/data/core.py'),
                                    'heartai.data.core.beats_arrays': ('data.core.html#beats_arrays', 'heartai/data/core.py'),
                                    'heartai.data.core.beats_summary': ('data.core.html#beats_summary', 'heartai/data/core.py'),
