@@ -7,8 +7,8 @@ a parquet file. Measured, median of --runs runs each:
 
 (a) inference: `heartai.cli.predict_logits` on the 50,000 beats already in memory (channels rebuilt from the model's
     config, batches of --bs), with the fast path (batch norms folded into the convolutions) and without it, the two
-    alternating, at 1 torch thread and at --threads threads (default: 2); the same for a small cnn1d (width 8, 2 blocks)
-    for comparison;
+    alternating, at 1 torch thread and at --threads threads (default: 2); the same for the bigger cnn1d option
+    (width 16: 4x the multiply-accumulates) for comparison;
 (b) the whole command in this process, `main(['predict', RUN, beats.parquet, '-o', out.csv])`, at the thread count
     that was fastest in (a): reading the parquet, inference, the probabilities table and the CSV (Python and torch
     start-up excluded);
@@ -44,7 +44,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--n', type=int, default=50_000, help='synthetic beats to classify')
     p.add_argument('--runs', type=int, default=3)
-    p.add_argument('--bs', type=int, default=1024, help='beats per batch')
+    p.add_argument('--bs', type=int, default=256, help='beats per batch')
     p.add_argument('--threads', type=int, default=2, help='torch threads of the multi-thread measurements')
     p.add_argument('--epochs', type=int, default=1, help='training epochs of the model (0: untrained)')
     p.add_argument('--out', default=str(Path(__file__).parent/'results'/'predict.json'))
@@ -76,13 +76,13 @@ def main(argv=None):
     x0 = model_inputs(model.heartai_config)(torch.from_numpy(X[:a.bs, None]))
     macs = macs_per_beat(model, x0)
 
-    small_run = tmp/'small'
-    assert heartai(['train', '--data', 'synthetic', '--n', '2000', '--epochs', '1', '--lr', '3e-3', '--hp', 'width=8', '--hp', 'n_blocks=2',
-                    '--no-mlflow', '-q', '-o', str(small_run)]) == 0
-    small = load_model(small_run)
-    small_macs = macs_per_beat(small, x0)
+    big_run = tmp/'width16'
+    assert heartai(['train', '--data', 'synthetic', '--n', '2000', '--epochs', '1', '--lr', '3e-3', '--hp', 'width=16',
+                    '--no-mlflow', '-q', '-o', str(big_run)]) == 0
+    big = load_model(big_run)
+    big_macs = macs_per_beat(big, x0)
     rows, outs = [], {}
-    for name, m in (('default', model), ('small', small)):
+    for name, m in (('default', model), ("width16", big)):
         for threads in sorted({1, a.threads}):
             torch.set_num_threads(threads)
             for fast in (True, False): predict_logits(m, X[:2048], bs=a.bs, fast=fast)   # warm-up
@@ -95,7 +95,7 @@ def main(argv=None):
                 rows.append(dict(model=name, threads=threads, fast=fast, seconds=secs[fast], median_s=med, beats_per_s=a.n / med))
                 print(f"inference, {name} model, {threads} thread(s), {'fast path' if fast else 'plain model'}: {a.n / med:,.0f} beats/s "
                       f"(median {med:.2f} s)", flush=True)
-    diff = max(float((outs[k, True] - outs[k, False]).abs().max()) for k in ('default', 'small'))
+    diff = max(float((outs[k, True] - outs[k, False]).abs().max()) for k in ('default', 'width16'))
 
     best = max((r for r in rows if r['model'] == 'default'), key=lambda r: r['beats_per_s'])
     csv, th = tmp/'out.csv', best['threads']   # the command at the thread count that was fastest above
@@ -112,7 +112,7 @@ def main(argv=None):
         benchmark="heartai predict throughput: default model (cnn1d defaults), synthetic beats, CPU",
         n_beats=a.n, bs=a.bs, runs=a.runs, model=dict(arch=model.heartai_config['arch'], arch_kwargs=model.heartai_config['arch_kwargs'],
         params=sum(p.numel() for p in model.parameters()), trained_epochs=a.epochs, macs_per_beat=macs, train_s=round(train_s, 1)),
-        small_model=dict(arch_kwargs=small.heartai_config['arch_kwargs'], params=sum(p.numel() for p in small.parameters()), macs_per_beat=small_macs),
+        width16_model=dict(arch_kwargs=big.heartai_config["arch_kwargs"], params=sum(p.numel() for p in big.parameters()), macs_per_beat=big_macs),
         inference=rows, fast_vs_plain_max_abs_logit_diff=diff,
         best=dict(threads=best['threads'], fast=best['fast'], beats_per_s=best['beats_per_s'], gmacs_per_s=best['beats_per_s'] * macs / 1e9),
         command_in_process=dict(threads=th, seconds=cmd_s, median_s=statistics.median(cmd_s), beats_per_s=a.n / statistics.median(cmd_s)),

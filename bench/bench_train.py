@@ -49,12 +49,13 @@ def quiet(learn):
             keep = {k: v for k, v in vals.items() if k in ('train_loss', 'valid_loss', 'accuracy', 'recall_macro', 'f1_macro', 'recall_S', 'recall_V', 'recall_abnormal')}
             log(f"    epoch {self.epoch}: " + '  '.join(f"{k} {float(v):.4f}" for k, v in keep.items()) + f"  ({self.times[-1]:.0f}s)")
     learn.remove_cb(ProgressCallback)
+    learn.logger = lambda *a, **k: None   # without the progress callback fastai prints raw value lists
     clock = EpochLog(); learn.add_cb(clock)
     return clock
 
 def mitbih_beats():
     from heartai.data.physionet import beats_from_records
-    t = time.perf_counter(); df = beats_from_records(DATA/'mitdb'); log(f"MIT-BIH beats: {len(df)} in {time.perf_counter()-t:.1f}s")
+    t = time.perf_counter(); df = beats_from_records(DATA/'mitdb', progress=False); log(f"MIT-BIH beats: {len(df)} in {time.perf_counter()-t:.1f}s")
     return df
 
 def task_random(df, a, res, tmp):
@@ -65,12 +66,12 @@ def task_random(df, a, res, tmp):
     set_seed(0)
     splits = split_random(df, valid_pct=0.2, seed=0)
     dls = ECGDataLoaders.from_df(df, splits=splits, bs=a.bs, classes='mitbih', seed=0)
-    learn = ecg_learner(dls, a.arch, runs_dir=tmp/'runs', monitor='accuracy')
+    learn = ecg_learner(dls, a.arch, runs_dir=tmp/'runs', monitor='accuracy', **a.arch_kwargs)
     clock = quiet(learn)
     t = time.perf_counter(); learn.fit_one_cycle(a.epochs, a.lr); secs = time.perf_counter() - t
     hist = pd.read_csv(learn.run_dir/'history.csv')
     reach = [t_ for t_, acc in zip(clock.times, hist.accuracy) if acc >= 0.985]
-    r = dict(protocol=splits.protocol, arch=a.arch, params=sum(p.numel() for p in learn.model.parameters()), epochs=a.epochs,
+    r = dict(protocol=splits.protocol, arch=a.arch, arch_kwargs=a.arch_kwargs, params=sum(p.numel() for p in learn.model.parameters()), epochs=a.epochs,
              bs=a.bs, lr=a.lr, train_seconds=round(secs, 1), seconds_to_98_5=round(reach[0], 1) if reach else None,
              epoch_accuracy=[round(x, 4) for x in hist.accuracy], **per_class(learn))
     export_model(learn, tmp/'mitbih_model', overwrite=True)
@@ -87,9 +88,9 @@ def task_inter(df, a, res, tmp):
     splits = split_interpatient(df)
     kw = dict(augment=True) if a.inter_augment else {}
     dls = ECGDataLoaders.from_df(df, splits=splits, bs=a.bs, classes='mitbih', seed=0, channels=tuple(a.inter_channels.split(',')), **kw)
-    learn = ecg_learner(dls, a.arch, loss=a.inter_loss, runs_dir=tmp/'runs', monitor='recall_macro'); quiet(learn)
+    learn = ecg_learner(dls, a.arch, loss=a.inter_loss, runs_dir=tmp/'runs', monitor='recall_macro', **a.arch_kwargs); quiet(learn)
     t = time.perf_counter(); learn.fit_one_cycle(a.inter_epochs, a.lr); secs = time.perf_counter() - t
-    r = dict(protocol=splits.protocol, arch=a.arch, loss=a.inter_loss, channels=a.inter_channels, augment=a.inter_augment,
+    r = dict(protocol=splits.protocol, arch=a.arch, arch_kwargs=a.arch_kwargs, loss=a.inter_loss, channels=a.inter_channels, augment=a.inter_augment,
              epochs=a.inter_epochs, train_seconds=round(secs, 1), **per_class(learn))
     export_model(learn, tmp/'inter_model', overwrite=True)
     # recall-first operating points: thresholds reaching recall >= 0.90 for S and V, and the precision they cost.
@@ -116,7 +117,7 @@ def task_ptb(a, res, tmp):
     df = read_beats(DATA/'heart_test.parquet', classes='ptb')
     splits = split_random(df, valid_pct=0.5, seed=0)   # a small training split: 1455 beats
     out = {}
-    for name, kw in [('transfer', dict(pretrained=pre)), ('scratch', dict(arch=a.arch))]:
+    for name, kw in [('transfer', dict(pretrained=pre)), ('scratch', dict(arch=a.arch, **a.arch_kwargs))]:
         set_seed(0)
         dls = ECGDataLoaders.from_df(df, splits=splits, bs=64, classes='ptb', seed=0)
         learn = ecg_learner(dls, runs_dir=tmp/'runs', **kw); quiet(learn)
@@ -143,7 +144,7 @@ def task_speed(df, a, res, tmp):
     tr = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X[splits[0]], y[splits[0]]), batch_size=a.bs, shuffle=True, drop_last=True)
     va = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X[splits[1]], y[splits[1]]), batch_size=a.bs * 2)
     def plain_epoch():
-        torch.manual_seed(0); m = create_model(a.arch, 1, 5).to(dev); opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+        torch.manual_seed(0); m = create_model(a.arch, 1, 5, **a.arch_kwargs).to(dev); opt = torch.optim.Adam(m.parameters(), lr=1e-3)
         t = time.perf_counter(); m.train()
         for xb, yb in tr:
             xb, yb = xb.to(dev), yb.to(dev); loss = F.cross_entropy(m(xb), yb); loss.backward(); opt.step(); opt.zero_grad()
@@ -154,7 +155,7 @@ def task_speed(df, a, res, tmp):
     dls = ECGDataLoaders.from_df(df, splits=splits, bs=a.bs, classes='mitbih', seed=0)
     def heartai_epoch(opt_func):
         torch.manual_seed(0)
-        learn = ecg_learner(dls, a.arch, runs_dir=tmp/'speed', opt_func=opt_func)
+        learn = ecg_learner(dls, a.arch, runs_dir=tmp/'speed', opt_func=opt_func, **a.arch_kwargs)
         from fastai.callback.progress import ProgressCallback; learn.remove_cb(ProgressCallback)   # the plain loop has no bar either
         t = time.perf_counter(); learn.fit(1, 1e-3); return time.perf_counter() - t
     torch_adam = partial(OptimWrapper, opt=torch.optim.Adam)
@@ -180,7 +181,9 @@ def main():
     ap.add_argument('--inter-loss', default='weighted_ce'); ap.add_argument('--inter-channels', default='raw')
     ap.add_argument('--inter-augment', action='store_true'); ap.add_argument('--ptb-epochs', type=int, default=8)
     ap.add_argument('--speed-runs', type=int, default=3); ap.add_argument('--out', default=str(OUT))
+    ap.add_argument('--hp', action='append', default=[], metavar='KEY=VALUE', help="an architecture hyperparameter (repeatable), e.g. width=8")
     a = ap.parse_args()
+    a.arch_kwargs = {k: json.loads(v) for k, v in (h.split('=', 1) for h in a.hp)}
     if not (DATA/'mitdb').is_dir(): log(f"skipped: real data not found at {DATA}"); return 0
     tasks = a.tasks.split(',')
     res = dict(machine=dict(platform=platform.platform(), cpus=os.cpu_count(), torch=torch.__version__, threads=torch.get_num_threads(),

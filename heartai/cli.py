@@ -563,7 +563,7 @@ def fast_model(model, # a trained model (eval mode is set)
 # %% ../nbs/60_cli.ipynb #4bc32816
 def predict_logits(model,             # a model from `heartai.learner.load_model` (its config in `model.heartai_config`)
                    beats,             # a beats table or an array (n, 187) / (n, leads, 187)
-                   bs:int=1024,       # beats per batch
+                   bs:int=256,        # beats per batch
                    fast:bool=True,    # use `fast_model` on a CPU
                    progress:bool=False, # show a progress bar
                   ):
@@ -610,7 +610,7 @@ def _operating_point(args, cfg, say):
 def predict_table(model,              # a model from `heartai.learner.load_model`
                   df,                 # beats: a beats table, optionally with record, rpeak, fs and target columns
                   op=None,            # an `OperatingPoint` to decide with (default: the most probable class)
-                  bs:int=1024, progress:bool=False):
+                  bs:int=256, progress:bool=False):
     "One row per beat of `df`: where it is, the most probable class, every class probability, the decision and the flag."
     import numpy as np, pandas as pd, torch
     from heartai.core import TARGET
@@ -660,7 +660,7 @@ def _predict_args(s):
     s.add_argument('--operating-point', help="an operating point JSON (default: operating_point.json beside the model, if any)")
     s.add_argument('--detector', choices=['auto', 'annotations', 'xqrs'], default='auto', help="R-peaks of records")
     s.add_argument('--lead', default='MLII', help="lead of records")
-    s.add_argument('--bs', type=int, default=1024, help="beats per batch")
+    s.add_argument('--bs', type=int, default=256, help="beats per batch")
 
 register('predict', "classify beats with a trained model", cmd_predict, _predict_args, force=True)
 

@@ -19,7 +19,7 @@ class CNN1d(HeartNet):
     "Configurable plain 1D CNN: conv stem, `n_blocks` conv blocks that halve the length, global pool, MLP head."
     def __init__(self, c_in:int=1, n_out:int=5,
                  n_blocks:int=4,         # conv blocks in the body, each ends in a pooling that halves the length
-                 width:int=16,           # channels of the stem and the first block
+                 width:int=8,            # channels of the stem and the first block
                  growth:float=2.,        # channel multiplier from one block to the next
                  kernel_size:int=5,      # kernel size of every convolution (odd)
                  convs_per_block:int=2,  # convolutions in each block
