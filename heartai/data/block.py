@@ -313,11 +313,12 @@ class ECGDataLoaders(DataLoaders):
     def view(self)->str: return self.meta.get('view', '1d')
     @property
     def leads(self)->list: return list(self.meta.get('leads', ['lead0']))
+    max_class_weight = 100.   # cap of `class_weights`, relative to the most common class
     @property
     def class_weights(self)->Tensor:
-        "Inverse class frequency in the training split, normalised to mean 1 over the classes present (0 for absent ones)."
+        "Inverse class frequency in the training split, capped at `max_class_weight` x the most common class's, mean 1 over the classes present."
         n = torch.bincount(self.train_ds.labels, minlength=self.c).float()
-        w = torch.where(n > 0, 1. / n.clamp_min(1), torch.zeros_like(n))
+        w = torch.where(n > 0, n.max() / n.clamp_min(1), torch.zeros_like(n)).clamp_max(self.max_class_weight)
         return (w / w[n > 0].mean()).to(self.device or 'cpu')
 
     def new_empty(self):
