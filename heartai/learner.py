@@ -21,8 +21,8 @@ from .core import *
 from .models.core import get_arch, create_model, arch_splitter, count_params
 
 # %% auto #0
-__all__ = ['LOSSES', 'MODEL_FORMAT', 'recall_first_metrics', 'ecg_loss', 'RunCheckpoint', 'ECGLearner', 'ModelFileError',
-           'export_model', 'read_model_config', 'load_model', 'ecg_learner']
+__all__ = ['LOSSES', 'MODEL_FORMAT', 'recall_first_metrics', 'FocalLoss', 'FocalLossFlat', 'ecg_loss', 'RunCheckpoint',
+           'ECGLearner', 'ModelFileError', 'export_model', 'read_model_config', 'load_model', 'ecg_learner']
 
 # %% ../nbs/20_learner.ipynb #4db6b4cf
 def _argmax_metric(func, name, **kw):
@@ -55,6 +55,26 @@ def recall_first_metrics(vocab, # class codes in label order, e.g. `dls.vocab`
     return ms
 
 # %% ../nbs/20_learner.ipynb #0a58bdf8
+class FocalLoss(nn.Module):
+    "Focal loss with optional class weights outside the focusing term; `gamma=0` is (weighted) cross-entropy."
+    def __init__(self, gamma:float=2., weight=None, reduction:str='mean'):
+        super().__init__()
+        self.gamma, self.reduction = gamma, reduction
+        self.register_buffer('weight', None if weight is None else torch.as_tensor(weight, dtype=torch.float32))
+    def forward(self, inp, targ):
+        logp = F.log_softmax(inp.float(), -1).gather(-1, targ.long()[:, None])[:, 0]
+        loss = -(1 - logp.exp()).pow(self.gamma) * logp
+        w = self.weight[targ] if self.weight is not None else torch.ones_like(loss)
+        if self.reduction == 'none': return loss * w
+        return (loss * w).sum() if self.reduction == 'sum' else (loss * w).sum() / w.sum()
+
+class FocalLossFlat(BaseLoss):
+    "fastai-style flattened `FocalLoss` (softmax activation, argmax decodes) for `Learner`."
+    def __init__(self, *args, gamma:float=2., weight=None, axis:int=-1, **kwargs):
+        super().__init__(FocalLoss, *args, gamma=gamma, weight=weight, axis=axis, **kwargs)
+    def decodes(self, x): return x.argmax(dim=self.axis)
+    def activation(self, x): return F.softmax(x, dim=self.axis)
+
 def _class_weights(dls):
     w = getattr(dls, 'class_weights', None)
     if w is None: raise ValueError("This loss needs class weights: build the data with ECGDataLoaders (it sets dls.class_weights)")

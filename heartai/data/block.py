@@ -493,13 +493,17 @@ def _grid(n, nrows=None, ncols=None, figsize=None, title=None, cell=(3.4, 2.3)):
     if title: fig.suptitle(title, weight='bold', size=11)
     return axs[:n]
 
+def _axes(ctxs, n, nrows, ncols, figsize, title=None):
+    "`n` axes: a new grid, or the axes passed as `ctxs` (one axis, a list, or the array `plt.subplots` returns)."
+    if ctxs is None: return _grid(n, nrows, ncols, figsize, title=title)
+    return list(np.ravel(np.array(ctxs, dtype=object)))
+
 def _tidy(axs):
-    fig = axs[0].figure if axs else None
-    if fig is not None: fig.tight_layout()
+    if len(axs): axs[0].figure.tight_layout()
 
 def _show_batch(x, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
     n = min(len(samples), max_n)
-    if ctxs is None: ctxs = _grid(n, nrows, ncols, figsize)
+    ctxs = _axes(ctxs, n, nrows, ncols, figsize)
     for s, ax in zip(samples[:n], ctxs):
         s[0].show(ctx=ax, title=' / '.join(str(o) for o in s[1:]) or None, **kwargs)
     _tidy(ctxs)
@@ -515,7 +519,7 @@ def show_batch(x:TensorECG2D, y, samples, ctxs=None, max_n=9, nrows=None, ncols=
 
 def _show_results(x, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
     n = min(len(samples), max_n)
-    if ctxs is None: ctxs = _grid(n, nrows, ncols, figsize, title='true / predicted')
+    ctxs = _axes(ctxs, n, nrows, ncols, figsize, title='true / predicted')
     for s, o, ax in zip(samples[:n], outs, ctxs):
         true, pred = (str(s[1]) if len(s) > 1 else '?'), str(o[0])
         s[0].show(ctx=ax, **kwargs)
