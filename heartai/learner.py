@@ -209,10 +209,14 @@ class ECGLearner(Learner):
         return super().fit(n_epoch, lr=lr, wd=wd, cbs=cbs, reset_opt=reset_opt, start_epoch=start_epoch)
 
     def lr_find(self, *args, **kwargs):
-        "fastai's `lr_find`; it trains nothing for keeps, so it writes no run."
-        self._in_lr_find = True
-        try: return super().lr_find(*args, **kwargs)
-        finally: self._in_lr_find = False
+        "fastai's `lr_find`; it trains nothing for keeps, so it writes no run (its temporary weights go to a temp dir)."
+        import tempfile
+        self._in_lr_find, model_dir = True, self.model_dir
+        try:
+            with tempfile.TemporaryDirectory(prefix="heartai-lr_find-") as d:
+                self.model_dir = Path(d)   # absolute: fastai saves to path/model_dir, which is then d
+                return super().lr_find(*args, **kwargs)
+        finally: self._in_lr_find, self.model_dir = False, model_dir
 
     def load_checkpoint(self, file, with_opt=False):
         "Load weights (and optimizer state if `with_opt`) saved by a run."
