@@ -43,6 +43,7 @@ def quiet(learn):
     class EpochLog(Callback):
         order = 99   # after the Recorder
         def before_fit(self): self.t0, self.times = time.perf_counter(), []
+        def after_fit(self): self.learn.remove_cb(self)   # later get_preds calls would log as epochs
         def after_epoch(self):
             self.times.append(time.perf_counter() - self.t0)
             vals = dict(zip(self.recorder.metric_names[1:-1], self.recorder.values[-1]))
