@@ -8,9 +8,10 @@ Targets (reported, not asserted): cold <= 30 s on 2 cores, cached < 2 s. Exits 0
 
 Usage: python bench/bench_data.py [--src DIR] [--runs 3] [--workers N] [--out bench/results/data.json]
 """
-import argparse, json, os, platform, shutil, statistics, sys, tempfile, time
+import argparse, os, platform, shutil, statistics, sys, tempfile, time
 from datetime import datetime, timezone
 from pathlib import Path
+from _results import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = dict(cold_s=30.0, cached_s=2.0)
@@ -68,9 +69,7 @@ def main(argv=None):
         cached_s=round(cached, 3), targets=TARGETS,
         meets_targets=dict(cold=statistics.median(cold) <= TARGETS['cold_s'], cached=cached < TARGETS['cached_s']),
         machine=_machine())
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = a.out.with_name(f'.{a.out.name}.tmp')
-    tmp.write_text(json.dumps(res, indent=2) + '\n'); os.replace(tmp, a.out)
+    write_json(a.out, res)
     print(f"\n{'class':6}{'all':>8}{'Kaggle':>8}{'DS1':>8}{'deC DS1':>9}{'DS2':>8}{'deC DS2':>9}")
     for c in res['counts']:
         print(f"{c:6}{res['counts'][c]:>8}{KAGGLE[c]:>8}{res['ds1'][c]:>8}{DE_CHAZAL['DS1'][c]:>9}{res['ds2'][c]:>8}{DE_CHAZAL['DS2'][c]:>9}")

@@ -15,9 +15,10 @@ prints a table and writes JSON (default bench/results/loader.json; an existing f
 
     .venv/bin/python bench/bench_loader.py [--n 87000] [--bs 256] [--device cpu] [--overwrite]
 """
-import argparse, json, os, platform, statistics, sys, time, uuid
+import argparse, os, platform, statistics, sys, time
 from functools import partial
 from pathlib import Path
+from _results import write_json
 import numpy as np, torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -150,9 +151,7 @@ def main(argv=None):
     print(f"\nloader share of a training epoch: heartai {res['loader_share']['ecg_loader_over_fastai_train']:.1%} "
           f"(target <= 5 %), plain torch {res['loader_share']['plain_loader_over_plain_train']:.1%}")
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f'.{out.name}.{uuid.uuid4().hex[:8]}.tmp')
-    tmp.write_text(json.dumps(res, indent=2) + '\n'); os.replace(tmp, out)
+    write_json(out, res)
     print(f"wrote {out}")
     return res
 

@@ -20,8 +20,9 @@ unless --overwrite).
 
     .venv/bin/python bench/bench_predict.py [--n 50000] [--runs 3] [--threads 2] [--overwrite]
 """
-import argparse, json, os, platform, statistics, subprocess, sys, tempfile, time, uuid
+import argparse, os, platform, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
+from _results import write_json
 
 def timed(f):
     t = time.perf_counter(); r = f(); return time.perf_counter() - t, r
@@ -124,9 +125,7 @@ def main(argv=None):
     print(f"\nbest: {best['beats_per_s']:,.0f} beats/s ({best['threads']} threads, {'fast path' if best['fast'] else 'plain'}); "
           f"{macs / 1e6:.2f} M multiply-accumulates per beat = {res['best']['gmacs_per_s']:.1f} GMAC/s; fast vs plain logits differ by "
           f"at most {diff:.1e}; load average {load0[0]:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    t = out.with_name(f'.{out.name}.{uuid.uuid4().hex[:8]}.tmp')
-    t.write_text(json.dumps(res, indent=2) + '\n'); os.replace(t, out)
+    write_json(out, res)
     print(f"wrote {out}")
     import shutil; shutil.rmtree(tmp, ignore_errors=True)
     return res

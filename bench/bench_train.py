@@ -13,6 +13,7 @@ Runs on CPU; uses a GPU automatically when one is present. Cite MIT-BIH (Moody &
 (Goldberger et al. 2000) wherever these numbers are shown."""
 import argparse, json, os, platform, statistics, sys, tempfile, time
 from pathlib import Path
+from _results import write_json
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,9 +197,9 @@ def main():
     for t in tasks:
         {'random': lambda: task_random(df, a, res, tmp), 'inter': lambda: task_inter(df, a, res, tmp),
          'ptb': lambda: task_ptb(a, res, tmp), 'speed': lambda: task_speed(df, a, res, tmp)}[t]()
-        out = Path(a.out); out.parent.mkdir(parents=True, exist_ok=True)
+        out = Path(a.out)
         old = json.loads(out.read_text()) if out.exists() else {}
-        out.write_text(json.dumps({**old, **res}, indent=2))     # keep other tasks' earlier results
+        write_json(out, {**old, **res})     # keep other tasks' earlier results
     log(f"results: {a.out}")
     return 0
 

@@ -42,7 +42,7 @@ def main():
     l = load('loader.json')
     out += ["## Loaders (`bench_loader.py` → `loader.json`)", ""]
     if l:
-        le, te = l['loader_epoch'], l['train_epoch']
+        le = l['loader_epoch']
         out += [f"- one loader epoch over {l['n_beats']:,} beats (bs {l['bs']}): ECGDataLoaders {le['ecg_median_s']:.3f} s vs plain "
                 f"DataLoader {le['plain_median_s']:.3f} s (ratio {le['ratio_ecg_over_plain']:.2f})",
                 f"- loader share of a training epoch: {100*l['loader_share']['ecg_loader_over_fastai_train']:.1f} % (target ≤ 5 %)", ""]

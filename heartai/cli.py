@@ -12,9 +12,9 @@ from pathlib import Path
 import heartai
 
 # %% auto #0
-__all__ = ['CLIError', 'UsageError', 'register', 'make_parser', 'main', 'read_any_beats', 'load_beats', 'cmd_data_download',
-           'cmd_data_build', 'cmd_data_info', 'cmd_train', 'model_inputs', 'fast_model', 'predict_logits',
-           'predict_table', 'cmd_predict', 'write_report', 'cmd_report', 'cmd_tune', 'cmd_demo']
+__all__ = ['PREDICT_BS', 'CLIError', 'UsageError', 'register', 'make_parser', 'main', 'read_any_beats', 'load_beats',
+           'cmd_data_download', 'cmd_data_build', 'cmd_data_info', 'cmd_train', 'model_inputs', 'fast_model',
+           'predict_logits', 'predict_table', 'cmd_predict', 'write_report', 'cmd_report', 'cmd_tune', 'cmd_demo']
 
 # %% ../nbs/60_cli.ipynb #4940e2fa
 class CLIError(Exception):
@@ -561,9 +561,11 @@ def fast_model(model, # a trained model (eval mode is set)
     return model, False
 
 # %% ../nbs/60_cli.ipynb #4bc32816
+PREDICT_BS = 256   # beats per batch of predict: batches this small stay in the CPU's cache (bench/bench_predict.py)
+
 def predict_logits(model,             # a model from `heartai.learner.load_model` (its config in `model.heartai_config`)
                    beats,             # a beats table or an array (n, 187) / (n, leads, 187)
-                   bs:int=256,        # beats per batch
+                   bs:int=PREDICT_BS, # beats per batch
                    fast:bool=True,    # use `fast_model` on a CPU
                    progress:bool=False, # show a progress bar
                   ):
@@ -610,7 +612,7 @@ def _operating_point(args, cfg, say):
 def predict_table(model,              # a model from `heartai.learner.load_model`
                   df,                 # beats: a beats table, optionally with record, rpeak, fs and target columns
                   op=None,            # an `OperatingPoint` to decide with (default: the most probable class)
-                  bs:int=256, progress:bool=False):
+                  bs:int=PREDICT_BS, progress:bool=False):
     "One row per beat of `df`: where it is, the most probable class, every class probability, the decision and the flag."
     import numpy as np, pandas as pd, torch
     from heartai.core import TARGET
@@ -660,7 +662,7 @@ def _predict_args(s):
     s.add_argument('--operating-point', help="an operating point JSON (default: operating_point.json beside the model, if any)")
     s.add_argument('--detector', choices=['auto', 'annotations', 'xqrs'], default='auto', help="R-peaks of records")
     s.add_argument('--lead', default='MLII', help="lead of records")
-    s.add_argument('--bs', type=int, default=256, help="beats per batch")
+    s.add_argument('--bs', type=int, default=PREDICT_BS, help="beats per batch")
 
 register('predict', "classify beats with a trained model", cmd_predict, _predict_args, force=True)
 
