@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fail when notebooks are not clean, when heartai/ is not what the notebooks export, or when README.md is stale.
-# Usage: tools/check_sync.sh [BIN_DIR]   (BIN_DIR holds nbdev-clean, nbdev-export and python; default .venv/bin)
+# Fail when notebooks are not clean (or carry outputs where they should not, or machine paths in outputs), when heartai/
+# is not what the notebooks export, when README.md is stale, or when settings.ini disagrees with pyproject.toml.
+# Usage: tools/check_sync.sh [BIN_DIR]   (BIN_DIR holds nbdev-export and python; default .venv/bin)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bin="${1:-.venv/bin}"
@@ -8,12 +9,15 @@ fail=0
 # checksum of every tracked or untracked-but-not-ignored file: a change shows as a changed line
 state() { git ls-files -co --exclude-standard -z | xargs -0 md5sum 2>/dev/null | sort -k2; }
 
+# outputs: API notebooks none, tutorials/index no machine paths (checked before cleaning, which would hide the first)
+if ! msg=$("$bin/python" tools/clean_nbs.py --check); then echo "$msg"; fail=1; fi
+
 before=$(state)
-"$bin/nbdev-clean" || { echo "FAIL: nbdev-clean crashed"; exit 1; }
+"$bin/python" tools/clean_nbs.py || { echo "FAIL: tools/clean_nbs.py (nbdev-clean) crashed"; exit 1; }
 after=$(state)
 if [ "$before" != "$after" ]; then
   echo "FAIL: notebooks were not clean (outputs or metadata left in them)."
-  echo "      Run \`nbdev-clean\` (or \`make export\`) and commit the notebooks. Changed:"
+  echo "      Run \`python tools/clean_nbs.py\` (or \`make export\`) and commit the notebooks. Changed:"
   diff <(echo "$before") <(echo "$after") | sed -n 's/^> [0-9a-f]*  /        /p' | sort -u
   fail=1
 fi
@@ -29,5 +33,6 @@ if [ "$before" != "$after" ]; then
 fi
 
 "$bin/python" tools/make_readme.py --check || fail=1
-[ $fail = 0 ] && echo "OK: notebooks clean, heartai/ exported from them, README.md up to date"
+"$bin/python" tools/make_settings.py --check || fail=1
+[ $fail = 0 ] && echo "OK: notebooks clean (outputs only in tutorials and index, no machine paths), heartai/ exported from them, README.md and settings.ini up to date"
 exit $fail
