@@ -17,11 +17,31 @@ def load(name):
 
 def pct(x): return '–' if x is None else f"{100*x:.2f} %"
 def f3(x): return '–' if x is None else f"{x:.3f}"
-def per_class(d, key): return ' · '.join(f"{c} {v:.3f}" for c, v in d[key].items())
+def per_class(d, key): return ' · '.join(f"{c} {v:.3f}" for c, v in d[key].items()) if d.get(key) else '–'
+
+# the training results files in the order the page shows them, with what the file alone does not say; any other
+# train*.json (e.g. train.json from `make bench`) follows, titled from its contents
+TRAIN_FILES = {'train_random_24ep.json': 'quiet machine', 'train_random_ptb.json': 'machine shared with 3 other jobs: seconds inflated',
+               'train_random_width8.json': None, 'train_inter.json': None, 'train_inter_width16.json': None}
+
+def training_runs():
+    "`(file name, task, result, note)` of every training result in bench/results/."
+    names = [n for n in TRAIN_FILES if (RES/n).exists()]
+    names += sorted(p.name for p in RES.glob('train*.json') if p.name not in TRAIN_FILES)
+    for n in names:
+        d = load(n)
+        tasks = [(k, d[k]) for k in ('random', 'inter') if isinstance(d.get(k), dict)]
+        if not tasks and 'protocol' in d and 'recall' in d: tasks = [('inter' if 'inter-patient' in d['protocol'] else 'random', d)]
+        for k, r in tasks: yield n, k, r, r.get('note') or TRAIN_FILES.get(n)
+
+def title(task, r):
+    if task == 'inter': return 'MIT-BIH DS1 → DS2'
+    run = f"{r['epochs_run']} of {r['epochs']} epochs (stopped)" if r.get('complete') is False else f"{r.get('epochs', '?')} epochs"
+    return f"MIT-BIH random 80/20, {run}"
 
 def training_rows(name, r, title):
     if r is None: return [f"| {title} | not run (`{name}`) |"]
-    model = f"{r.get('arch', 'cnn1d')} {r.get('arch_kwargs') or ''}".strip()
+    model = r.get('model') or f"{r.get('arch', 'cnn1d')} {r.get('arch_kwargs') or ''}".strip()
     return [f"| {title} | {r['protocol']} | {model} | {pct(r['accuracy'])} | {f3(r['f1_macro'])} | "
             f"{per_class(r, 'recall')} | {per_class(r, 'precision')} | `{name}` |"]
 
@@ -50,18 +70,17 @@ def main():
 
     out += ["## Training (`bench_train.py`)", "",
             "| task | protocol | model | accuracy | macro F1 | recall | precision | file |", "|---|---|---|---|---|---|---|---|"]
-    r24 = (load('train_random_24ep.json') or {}).get('random')
-    out += training_rows('train_random_24ep.json', r24, 'MIT-BIH random 80/20, 24 epochs')
-    rp = load('train_random_ptb.json') or {}
-    out += training_rows('train_random_ptb.json', rp.get('random'), 'MIT-BIH random 80/20, 16 epochs')
-    it = load('train_inter.json') or {}
-    out += training_rows('train_inter.json', it.get('inter'), 'MIT-BIH DS1 → DS2')
+    runs = list(training_runs())
+    if not runs: out += ["| not run | | | | | | | |"]
+    for n, k, r, _ in runs: out += training_rows(n, r, title(k, r))
     out += [""]
-    for r, note in ((r24, 'quiet machine'), (rp.get('random'), 'machine shared with 3 other jobs: seconds inflated')):
-        if not r: continue
-        out += [f"- random split ({note}): {r['params']:,} parameters, {r['epochs']} epochs in {r['train_seconds']:.0f} s; 98.5 % validation "
+    for n, k, r, note in runs:
+        if k != 'random' or 'epoch_accuracy' not in r: continue
+        out += [f"- random split, {r.get('arch', 'cnn1d')} {r.get('arch_kwargs') or ''} ({note or 'load not recorded'}; `{n}`): "
+                f"{r['params']:,} parameters, {len(r['epoch_accuracy'])} epochs in {r['train_seconds']:.0f} s; 98.5 % validation "
                 f"accuracy reached after {r['seconds_to_98_5']} s; accuracy per epoch {r['epoch_accuracy']}"]
     out += [""]
+    it, rp = load('train_inter.json') or {}, load('train_random_ptb.json') or {}
     if it.get('inter'):
         r = it['inter']
         out += [f"- inter-patient: loss {r['loss']}, channels {r['channels']}, augment {r['augment']}, {r['epochs']} epochs, "
