@@ -35,12 +35,12 @@ def keeps_outputs(nb_path, root=ROOT)->bool:
 
 # --- machine paths in outputs ---------------------------------------------------------------------------------------
 _MACHINE = [r'/work/', r'/root\b', r'/tmp/', r'/home/[^/\s]', r'/Users/[^/\s]', r'[A-Za-z]:\\Users\\', r'/var/folders/',
-            r'/private/var/', r'/mnt/[^/\s]', r'site-packages', r'dist-packages', r'\.venv/']
+            r'/private/var/', r'/mnt/[^/\s]', r'/\S*?/(site|dist)-packages', r'/\S*?/\.venv/']
 
 def _machine_re():
     "Patterns of paths that belong to one machine: fixed ones plus this machine's home, temp dir and repository."
     extra = {str(Path.home()), tempfile.gettempdir(), str(ROOT)} - {'/', ''}
-    return re.compile('|'.join(_MACHINE + [re.escape(e) for e in sorted(extra, key=len, reverse=True)]))
+    return re.compile('|'.join(_MACHINE + [re.escape(e) + r'(?![\w.-])' for e in sorted(extra, key=len, reverse=True)]))
 
 def _texts(o):
     "(where, text) of every text an output shows (images are skipped: base64 can contain anything)."
@@ -65,8 +65,9 @@ def scrub_paths(nb:dict, repl:dict)->dict:
     "Replace each key of `repl` (longest first) by its value in every output text of `nb`, in place; returns `nb`."
     keys = sorted((k for k in repl if k), key=len, reverse=True)
     if not keys: return nb
-    pat = re.compile('|'.join(re.escape(k) for k in keys))
-    sub = lambda t: pat.sub(lambda m: repl[m.group(0)], t)
+    # a key matches a whole path component: '/tmp' in '/tmp/x' but not in '/tmpx' (keys ending in '/' are whole already)
+    pat = re.compile('|'.join(re.escape(k) + ('' if k.endswith('/') else r'(?![\w.-])') for k in keys))
+    sub = lambda t: pat.sub(lambda m: repl[m.group(0)], t)  # the lookahead is not part of the match
     fix = lambda v: [sub(x) for x in v] if isinstance(v, list) else sub(v) if isinstance(v, str) else v
     for c in nb.get('cells', []):
         for o in c.get('outputs', []):

@@ -9,7 +9,7 @@ the repository; the run stops when it is not there, and a notebook that prints "
 is missing) is not written unless --allow-skipped.
 
 Then machine paths in the outputs are replaced (the repository -> `..`, nbs/ -> `.`, the data folder ->
-`../shared/data`, site-packages, the temp dir -> `<tmp>`, the home dir -> `~`); if any remain the notebook is not
+`../shared/data`, site-packages -> `<site-packages>`, the temp dir -> `<tmp>`, the home dir -> `~`); if any remain the notebook is not
 written and the run fails naming them. A notebook is written only when it ran without error, then cleaned as
 `make export` cleans (tools/clean_nbs.py: nbdev-clean), and README.md is regenerated from index at the end.
 
@@ -71,7 +71,7 @@ def replacements(root, nbs, data):
     r = {str(root)+'/': '../', str(root): '..', str(nbs)+'/': '', str(nbs): '.'}
     if data: r.update({str(data): SHOWN_DATA})
     sp = [*site.getsitepackages(), site.getusersitepackages()]
-    r.update({str(Path(p)): 'site-packages' for p in sp if p})
+    r.update({str(Path(p)): '<site-packages>' for p in sp if p})
     r.update({f"{sys.base_prefix}/lib/python{sys.version_info.major}.{sys.version_info.minor}": f"python{sys.version_info.major}.{sys.version_info.minor}",
               sys.prefix: '<python>', tempfile.gettempdir(): '<tmp>', str(Path.home()): '~'})
     return {k: v for k, v in r.items() if k not in ('', '/')}
