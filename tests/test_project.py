@@ -159,7 +159,8 @@ def test_run_outputs_executes_seeded_and_strips_machine_paths(tmp_path):
               '#| slow\nprint("data", Path("../../shared/data").resolve(), "here", Path.cwd())',
               '#| notest\nraise RuntimeError("a notest cell ran")',
               'random.random(), float(np.random.rand())',
-              'import matplotlib.pyplot as plt; plt.plot([1, 2]); plt.show()'])
+              'import matplotlib.pyplot as plt; plt.plot([1, 2]); plt.show()',
+              'import sys; sys.stdout.write("10%\\r50%\\r100%\\n"); sys.stdout.flush()'])
     nbformat.write(nb, proj/'nbs'/'95_tutorial.t.ipynb')
     run = lambda *a: subprocess.run([sys.executable, 'tools/run_outputs.py', '--no-readme', *a], cwd=proj, capture_output=True, text=True)
     r = run('--only', '95')
@@ -170,6 +171,7 @@ def test_run_outputs_executes_seeded_and_strips_machine_paths(tmp_path):
     assert cells[2].outputs == []
     assert cells[3].outputs[0].data['text/plain'] == '(0.8444218515250481, 0.5488135039273248)'  # seed 0
     assert 'image/png' in cells[4].outputs[0].data
+    assert cells[5].outputs[0].text == '100%\n'  # a progress bar keeps its last state
     assert all(c.execution_count is None and c.metadata == {} for c in cells)  # cleaned as nbdev-clean cleans
     first = (proj/'nbs'/'95_tutorial.t.ipynb').read_text()
     assert run('--only', '95').returncode == 0 and (proj/'nbs'/'95_tutorial.t.ipynb').read_text() == first  # deterministic

@@ -1,10 +1,11 @@
 #!/usr/bin/env python
 """Regenerate the outputs of the notebooks that keep them (tutorials nbs/9?_*.ipynb and nbs/index.ipynb) by a real run.
 
-Each notebook runs top to bottom in a fresh interpreter through execnb (nbdev's executor), in nbs/ as the working
-directory, `#| slow` cells included (`notest` and `eval: false` cells are skipped and left without outputs), with
-MPLBACKEND=Agg (plots are captured as PNG by execnb's inline backend), PYTHONHASHSEED and the Python, NumPy and PyTorch
-seeds fixed before the first cell. The tutorials read the real data from ../shared/data (or ../../shared/data) beside
+Each notebook runs top to bottom in a fresh Jupyter kernel (nbclient + ipykernel: the outputs are what a reader sees
+in Jupyter), in nbs/ as the working directory, `#| slow` cells included (`notest` and `eval: false` cells are skipped
+and left without outputs), with MPLBACKEND=Agg (the kernel itself shows plots inline as PNG), PYTHONHASHSEED and the
+Python, NumPy and PyTorch seeds fixed by a hidden first cell. Progress bars redrawn with carriage returns keep their
+last state. The tutorials read the real data from ../shared/data (or ../../shared/data) beside
 the repository; the run stops when it is not there, and a notebook that prints "skipped:" (its way of saying the data
 is missing) is not written unless --allow-skipped.
 
@@ -16,7 +17,7 @@ written and the run fails naming them. A notebook is written only when it ran wi
     python tools/run_outputs.py                       # every tutorial and index (an hour or more on 2 CPU cores)
     python tools/run_outputs.py --only 91 --only index --timeout 3600
 """
-import argparse, json, os, site, subprocess, sys, tempfile, time
+import argparse, json, os, re, site, subprocess, sys, tempfile, time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -24,11 +25,13 @@ from clean_nbs import ROOT, nbdev_cfg, notebooks, keeps_outputs, machine_paths, 
 
 SHOWN_DATA = '../shared/data'  # how outputs name the data folder (the place the tutorials document)
 
-# Runs in a fresh interpreter: argv = notebook, destination, skip flags (space-separated), cell timeout, seed
+# Runs in a fresh interpreter: argv = notebook, destination, skip flags (space-separated), cell timeout, seed.
+# A Jupyter kernel (nbclient + ipykernel) runs the cells, so outputs are what a reader sees in Jupyter (fastai's HTML
+# progress tables, pandas' HTML tables, inline PNG plots).
 RUNNER = r'''
-import sys, re
-from fastcore.nbio import read_nb, write_nb
-from execnb.shell import CaptureShell
+import sys, re, nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 src, dst, skip, timeout, seed = sys.argv[1], sys.argv[2], set(sys.argv[3].split()), int(sys.argv[4]), int(sys.argv[5])
 _dir = re.compile(r'^\s*#\|\s*(.*?)\s*$')
 def flags(cell):
@@ -41,26 +44,41 @@ def flags(cell):
             continue
         out |= set(m.group(1).replace(': ', ':').split())
     return out
-def skipped(cell):
-    if cell.cell_type != 'code': return False
-    f = flags(cell)
-    if f & skip or 'eval:false' in f:
-        cell.outputs, cell.execution_count = [], None
-        return True
-    return False
-nb = read_nb(src)
-sh = CaptureShell(src, mpl_format='png')
-sh.run(f"""import random as _r, numpy as _np
+nb = nbformat.read(src, as_version=4)
+client = NotebookClient(nb, timeout=timeout, kernel_name='python3', allow_errors=False, record_timing=False,
+                        resources={'metadata': {'path': '.'}})
+# MPLBACKEND=Agg keeps every process headless; this kernel shows plots inline as PNG (hidden set-up, not saved)
+setup = f"""%matplotlib inline
+from matplotlib_inline.backend_inline import set_matplotlib_formats as _smf; _smf('png'); del _smf
+import random as _r, numpy as _np
 _r.seed({seed}); _np.random.seed({seed})
 try:
-    import torch as _t; _t.manual_seed({seed})
+    import torch as _t; _t.manual_seed({seed}); del _t
 except ImportError: pass
-del _r, _np""")
-try: sh.run_all(nb, exc_stop=True, preproc=skipped, cell_timeout=timeout)
-except BaseException:
-    sys.stderr.write((sh.prettytb(fname=src) or '') + '\n'); sys.exit(1)
-write_nb(nb, dst)
+del _r, _np"""
+try:
+    with client.setup_kernel():
+        nb.cells.append(nbformat.v4.new_code_cell(setup))  # nbclient stores a cell at its index: run it there, then drop it
+        client.execute_cell(nb.cells[-1], len(nb.cells) - 1); nb.cells.pop()
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != 'code': continue
+            f = flags(cell)
+            if f & skip or 'eval:false' in f: cell.outputs, cell.execution_count = [], None; continue
+            client.execute_cell(cell, i)
+except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
+    sys.stderr.write(f"{type(e).__name__}: {e}\n"); sys.exit(1)
+nbformat.write(nb, dst)
 '''
+
+_cr = re.compile(r'[^\n]*\r(?!\n)')
+def collapse_cr(nb):
+    "Keep what a terminal would show of stream text that redraws with carriage returns (progress bars), in place."
+    for c in nb['cells']:
+        for o in c.get('outputs', []):
+            if o.get('output_type') == 'stream':
+                t = ''.join(o['text']) if isinstance(o['text'], list) else o['text']
+                o['text'] = _cr.sub('', t.replace('\r\n', '\n'))
+    return nb
 
 def data_dir(nbs):
     "The real data folder as the tutorials find it from `nbs` (../shared/data, then ../../shared/data), or None."
@@ -96,6 +114,7 @@ def run_one(nb_path, root, nbs, data, timeout, seed, allow_skipped=False):
         if r.returncode != 0 or not dst.exists():
             raise RuntimeError(f"{nb_path.name}: a cell failed; the notebook was not changed.\n{r.stderr[-6000:]}")
         nb = json.loads(dst.read_text(encoding='utf-8'))
+    collapse_cr(nb)
     if (sk := _skipped_lines(nb)) and not allow_skipped:
         raise RuntimeError(f"{nb_path.name}: printed {sk[0].strip()!r}: the outputs would not come from a real run; "
                            "the notebook was not changed (--allow-skipped to write it anyway)")
