@@ -5,19 +5,18 @@ Each notebook runs top to bottom in a fresh Jupyter kernel (nbclient + ipykernel
 in Jupyter), in nbs/ as the working directory, `#| slow` cells included (`notest` and `eval: false` cells are skipped
 and left without outputs), with MPLBACKEND=Agg (the kernel itself shows plots inline as PNG), PYTHONHASHSEED and the
 Python, NumPy and PyTorch seeds fixed by a hidden first cell. Progress bars redrawn with carriage returns keep their
-last state. The tutorials read the real data from ../shared/data (or ../../shared/data) beside
-the repository; the run stops when it is not there, and a notebook that prints "skipped:" (its way of saying the data
+last state. The tutorials read the real data from ../shared/data (or ../../shared/data) beside the repository; the run stops when it is not there, and a notebook that prints "skipped:" (its way of saying the data
 is missing) is not written unless --allow-skipped.
 
 Then machine paths in the outputs are replaced (the repository -> `..`, nbs/ -> `.`, the data folder ->
-`../shared/data`, site-packages -> `<site-packages>`, the temp dir -> `<tmp>`, the home dir -> `~`); if any remain the notebook is not
-written and the run fails naming them. A notebook is written only when it ran without error, then cleaned as
+`../shared/data`, site-packages -> `<site-packages>`, the temp dir -> `<tmp>`, the home dir -> `~`); if any remain,
+the notebook is not written and the run fails naming them. A notebook is written only when it ran without error, then cleaned as
 `make export` cleans (tools/clean_nbs.py: nbdev-clean), and README.md is regenerated from index at the end.
 
     python tools/run_outputs.py                       # every tutorial and index (an hour or more on 2 CPU cores)
     python tools/run_outputs.py --only 91 --only index --timeout 3600
 """
-import argparse, json, os, re, site, subprocess, sys, tempfile, time
+import argparse, json, os, re, signal, site, subprocess, sys, tempfile, time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -107,12 +106,15 @@ def run_one(nb_path, root, nbs, data, timeout, seed, allow_skipped=False):
     if data: env['HEARTAI_SHARED_DATA'] = str(data)
     with tempfile.TemporaryDirectory() as td:
         dst = Path(td)/nb_path.name
-        try:
-            r = subprocess.run([sys.executable, '-c', RUNNER, str(nb_path), str(dst), skip, str(timeout), str(seed)],
-                               cwd=nbs, env=env, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired: raise RuntimeError(f"{nb_path.name}: did not finish in {timeout} s (--timeout)")
-        if r.returncode != 0 or not dst.exists():
-            raise RuntimeError(f"{nb_path.name}: a cell failed; the notebook was not changed.\n{r.stderr[-6000:]}")
+        # its own process group, so a timeout also ends the kernel it started
+        pr = subprocess.Popen([sys.executable, '-c', RUNNER, str(nb_path), str(dst), skip, str(timeout), str(seed)],
+                              cwd=nbs, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try: _, err = pr.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(pr.pid, signal.SIGKILL); pr.communicate()
+            raise RuntimeError(f"{nb_path.name}: did not finish in {timeout} s (--timeout); the notebook was not changed")
+        if pr.returncode != 0 or not dst.exists():
+            raise RuntimeError(f"{nb_path.name}: a cell failed; the notebook was not changed.\n{err[-6000:]}")
         nb = json.loads(dst.read_text(encoding='utf-8'))
     collapse_cr(nb)
     if (sk := _skipped_lines(nb)) and not allow_skipped:
