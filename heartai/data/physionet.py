@@ -16,10 +16,11 @@ from fastprogress.fastprogress import progress_bar
 from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, MITBIH, PTB, get_vocab, data_dir, cache_dir, synth_beats, _check_seed
 
 # %% auto #0
-__all__ = ['WINDOW_S', 'RR_FACTOR', 'DETECTORS', 'PTB_DIAGNOSES', 'CODE_VERSION', 'META_COLS', 'PHYSIONET_DBS', 'PHYSIONET_URL',
-           'DS1', 'DS2', 'PACED', 'cut_beats', 'RecordError', 'synth_record', 'beats_from_records', 'ChecksumError',
-           'SumsCheck', 'read_sha256sums', 'sha256', 'verify_sha256sums', 'download_physionet', 'Splits',
-           'split_random', 'split_interpatient', 'split_patient_kfold']
+__all__ = ['WINDOW_S', 'RR_FACTOR', 'WINDOWS', 'DETECTORS', 'RHYTHM_COLS', 'N_LOCAL', 'DEFAULT_RR', 'PTB_DIAGNOSES',
+           'CODE_VERSION', 'META_COLS', 'PHYSIONET_DBS', 'PHYSIONET_URL', 'DS1', 'DS2', 'PACED', 'N_VALID', 'cut_beats',
+           'window_spec', 'window_params', 'cut_window', 'RecordError', 'rhythm_features', 'synth_record',
+           'beats_from_records', 'ChecksumError', 'SumsCheck', 'read_sha256sums', 'sha256', 'verify_sha256sums',
+           'download_physionet', 'Splits', 'split_random', 'split_interpatient', 'split_patient_kfold']
 
 # %% ../../nbs/02_data.physionet.ipynb #f6c3d8d3
 WINDOW_S = 10     # seconds per normalisation window
@@ -56,6 +57,45 @@ def cut_beats(x:np.ndarray,       # a lead sampled at 125 Hz
     X = (x[np.minimum(idx, n - 1)] - lo[w, None]) / span[w, None]
     return np.where(keep, np.clip(X, 0, 1), 0).astype(np.float32)
 
+# %% ../../nbs/02_data.physionet.ipynb #6366dadb
+WINDOWS = {'kachuee': None, 'pqrst': (0.25, 0.45)}  # beat windows: name -> (seconds before, seconds after the R-peak)
+
+def window_spec(window='kachuee', # 'kachuee', 'pqrst', 'pqrst:<before>:<after>' or a (before, after) pair of seconds
+               )->str:
+    "The canonical name of a beat window: `'kachuee'` or `'pqrst:<before>:<after>'` (seconds around the R-peak)."
+    if isinstance(window, str) and window == 'kachuee': return window
+    p = window.split(':') if isinstance(window, str) else ['pqrst', *window] if isinstance(window, (tuple, list)) else None
+    if p and p[0] == 'pqrst' and len(p) in (1, 3):
+        try: before, after = (float(v) for v in (p[1:] or WINDOWS['pqrst']))
+        except (TypeError, ValueError): before = after = float('nan')
+        if 0 <= before < 2 and 0 < after <= 2: return f'pqrst:{before:g}:{after:g}'
+    raise ValueError(f"window must be 'kachuee', 'pqrst', 'pqrst:<before>:<after>' or (before, after) with 0 <= before < 2 "
+                     f"and 0 < after <= 2 seconds, got {window!r}")
+
+def window_params(window)->tuple|None:
+    "`(before, after)` seconds of a window, or None for the Kachuee window."
+    spec = window_spec(window)
+    return None if spec == 'kachuee' else tuple(float(v) for v in spec.split(':')[1:])
+
+# %% ../../nbs/02_data.physionet.ipynb #8d4a2443
+def cut_window(x:np.ndarray,       # one lead at its original sampling rate
+               rpeaks:np.ndarray,  # sorted R-peak sample indices into `x`
+               fs:float,           # sampling rate of `x`, Hz
+               window='pqrst',     # a window around the R-peak (see `window_spec`)
+              )->np.ndarray:
+    "Beats of `x` from `before` to `after` seconds around each R-peak: float32 (n_beats, 187) in [0, 1], scaled by 10 s windows."
+    before, after = window_params(window) or WINDOWS['pqrst']
+    x, r = np.asarray(x, dtype=np.float64), np.asarray(rpeaks, dtype=np.int64)
+    n, W = len(x), max(1, int(round(WINDOW_S * fs)))
+    if r.ndim != 1 or (len(r) and (r.min() < 0 or r.max() >= n)): raise ValueError(f"rpeaks must be sample indices in 0..{n-1}")
+    if (np.diff(r) < 0).any(): raise ValueError("rpeaks must be sorted")
+    if not len(r): return np.zeros((0, BEAT_LEN), np.float32)
+    starts = np.arange(0, n, W)
+    lo, hi, w = np.minimum.reduceat(x, starts), np.maximum.reduceat(x, starts), r // W
+    t = r[:, None] + np.linspace(-before * fs, after * fs, BEAT_LEN)[None]
+    X = (np.interp(t, np.arange(n), x) - lo[w, None]) / np.where(hi > lo, hi - lo, 1.)[w, None]
+    return np.where((t >= 0) & (t <= n - 1), np.clip(X, 0, 1), 0).astype(np.float32)
+
 # %% ../../nbs/02_data.physionet.ipynb #b4335bee
 class RecordError(ValueError):
     "A WFDB record that cannot be read: missing, with a corrupt header, or with a missing or damaged signal or annotation file."
@@ -69,30 +109,40 @@ def _pick_lead(sig_names, lead):
         if alias in names: return names.index(alias), sig_names[names.index(alias)]
     return 0, sig_names[0]
 
-def _read_record(path, name, lead='MLII'):
-    "Read lead `lead` of record `path`: dict with signal, fs, lead, comments and annotations (samples, symbols) or None."
+def _fill_nan(sig, name, used, dat):
+    "`sig` with invalid (NaN) samples interpolated; a `RecordError` when none is valid."
+    bad = np.isnan(sig)
+    if bad.all(): raise RecordError(f"Record {name!r}: lead {used} in {dat} has no valid samples")
+    if bad.any(): sig[bad] = np.interp(np.flatnonzero(bad), np.flatnonzero(~bad), sig[~bad])
+    return sig
+
+# %% ../../nbs/02_data.physionet.ipynb #420ca619
+def _read_record(path, name, lead='MLII', leads=1):
+    "Read lead `lead` (and with `leads=2` the record's other lead): dict with signal(s), fs, leads, comments, annotations."
     path = Path(path); hea = path.with_name(path.name + '.hea')
     if not hea.is_file(): raise RecordError(f"Record {name!r}: header file {hea} not found")
     try: h = wfdb.rdheader(str(path))
     except Exception as e: raise RecordError(f"Record {name!r}: corrupt header {hea}: {e}") from None
     if not h.sig_name or not h.fs or not h.sig_len: raise RecordError(f"Record {name!r}: header {hea} lists no signals")
     i, used = _pick_lead(h.sig_name, lead)
-    dat = path.with_name(h.file_name[i])
-    if not dat.is_file(): raise RecordError(f"Record {name!r}: signal file {dat} not found")
-    try: sig = wfdb.rdrecord(str(path), channels=[i]).p_signal[:, 0]
-    except Exception as e: raise RecordError(f"Record {name!r}: cannot read signal file {dat}: {e}") from None
-    if len(sig) != h.sig_len: raise RecordError(f"Record {name!r}: signal file {dat} holds {len(sig)} samples, header says {h.sig_len}")
-    bad = np.isnan(sig)
-    if bad.all(): raise RecordError(f"Record {name!r}: lead {used} in {dat} has no valid samples")
-    if bad.any(): sig[bad] = np.interp(np.flatnonzero(bad), np.flatnonzero(~bad), sig[~bad])
+    chans = [i] + [j for j in range(len(h.sig_name)) if j != i][:leads - 1]
+    if len(chans) < leads: raise RecordError(f"Record {name!r}: header {hea} lists one channel ({used}); leads=2 needs two")
+    dats = [path.with_name(h.file_name[c]) for c in chans]
+    for dat in dats:
+        if not dat.is_file(): raise RecordError(f"Record {name!r}: signal file {dat} not found")
+    try: sigs = wfdb.rdrecord(str(path), channels=chans).p_signal
+    except Exception as e: raise RecordError(f"Record {name!r}: cannot read signal file {dats[0]}: {e}") from None
+    if len(sigs) != h.sig_len: raise RecordError(f"Record {name!r}: signal file {dats[0]} holds {len(sigs)} samples, header says {h.sig_len}")
+    sigs = [_fill_nan(sigs[:, k].copy(), name, h.sig_name[c], dats[k]) for k, c in enumerate(chans)]
     ann, atr = None, path.with_name(path.name + '.atr')
     if atr.is_file():
         try: a = wfdb.rdann(str(path), 'atr')
         except Exception as e: raise RecordError(f"Record {name!r}: corrupt annotation file {atr}: {e}") from None
         ann = (np.asarray(a.sample, dtype=np.int64), np.asarray(a.symbol, dtype=object))
-        if len(ann[0]) and (ann[0].min() < 0 or ann[0].max() >= len(sig)):
-            raise RecordError(f"Record {name!r}: annotation file {atr} has annotations outside the signal (0..{len(sig)-1})")
-    return dict(sig=sig, fs=float(h.fs), lead=used, comments=list(h.comments or []), ann=ann, atr=atr)
+        if len(ann[0]) and (ann[0].min() < 0 or ann[0].max() >= h.sig_len):
+            raise RecordError(f"Record {name!r}: annotation file {atr} has annotations outside the signal (0..{h.sig_len-1})")
+    return dict(sig=sigs[0], sigs=sigs, fs=float(h.fs), lead=used, leads=[h.sig_name[c] for c in chans],
+                comments=list(h.comments or []), ann=ann, atr=atr)
 
 # %% ../../nbs/02_data.physionet.ipynb #0bfe9e05
 DETECTORS = ('auto', 'annotations', 'xqrs')  # where R-peaks come from
@@ -131,6 +181,39 @@ def _rpeaks(rec, detector, name):
     if ann is None: return peaks, np.full(len(peaks), '', dtype=object)
     return peaks, _match(peaks, ref, ref_sym, 0.15*rec['fs'])
 
+# %% ../../nbs/02_data.physionet.ipynb #0485afd2
+RHYTHM_COLS = dict(
+    rr_pre='seconds from the previous R-peak to this one (first beat: the record median RR)',
+    rr_post='seconds from this R-peak to the next (last beat: the record median RR)',
+    rr_ratio='rr_pre / rr_post (no unit; small for a premature beat followed by a pause)',
+    rr_local='mean of the up to 10 RR intervals before rr_pre, seconds (none: the record median RR)',
+    rr_record='mean RR interval of the record, seconds',
+    rr_record_med='median RR interval of the record, seconds (robust to pauses)',
+    rr_pre_rec='rr_pre / rr_record_med', rr_post_rec='rr_post / rr_record_med', rr_local_rec='rr_local / rr_record_med',
+    rr_pre_local='rr_pre / rr_local', rr_post_local='rr_post / rr_local',
+)  # rhythm columns of a beats table built from records: name -> meaning
+N_LOCAL = 10      # RR intervals in the local average
+DEFAULT_RR = 0.8  # seconds: the record RR of a record with fewer than two beats
+
+# %% ../../nbs/02_data.physionet.ipynb #76ee2680
+def rhythm_features(rpeaks:np.ndarray, # sorted R-peak sample indices of one record
+                    fs:float,          # sampling rate of the record, Hz
+                   )->pd.DataFrame:
+    "The `RHYTHM_COLS` of each beat of one record (float32), from its R-peaks alone."
+    r = np.asarray(rpeaks, dtype=np.float64)
+    if r.ndim != 1 or (np.diff(r) < 0).any(): raise ValueError("rpeaks must be a sorted 1-d array of sample indices")
+    d = np.diff(r) / fs
+    mean, med = (float(d.mean()), float(np.median(d))) if len(d) else (DEFAULT_RR, DEFAULT_RR)
+    pre, post = np.r_[med, d][:len(r)], np.r_[d, med][-len(r):] if len(r) else np.zeros(0)
+    hi = np.maximum(np.arange(len(r)) - 1, 0); lo = np.maximum(hi - N_LOCAL, 0)
+    cs = np.r_[0., np.cumsum(d)]
+    local = np.where(hi > lo, (cs[hi] - cs[lo]) / np.maximum(hi - lo, 1), med)
+    div = lambda a, b: a / np.maximum(b, 1 / fs)
+    out = dict(rr_pre=pre, rr_post=post, rr_ratio=div(pre, post), rr_local=local, rr_record=np.full(len(r), mean),
+               rr_record_med=np.full(len(r), med), rr_pre_rec=div(pre, med), rr_post_rec=div(post, med),
+               rr_local_rec=div(local, med), rr_pre_local=div(pre, local), rr_post_local=div(post, local))
+    return pd.DataFrame({k: np.asarray(v, np.float32) for k, v in out.items()})
+
 # %% ../../nbs/02_data.physionet.ipynb #8045a846
 PTB_DIAGNOSES = {'healthy control': 0, 'myocardial infarction': 1}  # PTB reason for admission -> label
 
@@ -141,27 +224,32 @@ def _reason(comments):
         if m: return m.group(1)
     return None
 
-def _record_beats(path, name, lead='MLII', detector='auto', classes='auto'):
+def _cut(sig, fs, peaks, window):
+    "Beats of one lead at R-peaks `peaks` (original sampling rate) in `window`."
+    if window != 'kachuee': return cut_window(sig, peaks, fs, window)
+    ratio = Fraction(FS) / Fraction(fs).limit_denominator(1000)
+    x = resample_poly(sig, ratio.numerator, ratio.denominator) if ratio != 1 else sig
+    return cut_beats(x, np.clip(np.rint(peaks * (FS / fs)).astype(np.int64), 0, len(x) - 1))
+
+# %% ../../nbs/02_data.physionet.ipynb #30f38b9e
+def _record_beats(path, name, lead='MLII', detector='auto', classes='auto', window='kachuee', leads=1, rhythm=True):
     "Beats of one record: a dict of arrays (the work of one worker process)."
-    rec = _read_record(path, name, lead)
+    rec = _read_record(path, name, lead, leads)
     reason = _reason(rec['comments'])
     vocab = ('ptb' if reason is not None else 'mitbih') if classes == 'auto' else classes
-    out = dict(name=name, classes=vocab, lead=rec['lead'], skipped=None)
+    out = dict(name=name, classes=vocab, lead=rec['lead'], leads=rec['leads'], fs=rec['fs'], skipped=None)
     if vocab == 'ptb':
         if reason is None: raise RecordError(f"Record {name!r}: header has no 'Reason for admission' comment, needed for PTB labels")
         label = PTB_DIAGNOSES.get(reason.lower())
-        if label is None: return {**out, 'skipped': reason, 'X': np.zeros((0, BEAT_LEN), np.float32), 'rpeak': np.zeros(0, np.int64),
-                                  'symbol': np.zeros(0, object), 'target': np.zeros(0, np.int64)}
+        if label is None: return {**out, 'skipped': reason}
     peaks, syms = _rpeaks(rec, detector, name)
-    fs, sig = rec['fs'], rec['sig']
-    ratio = Fraction(FS) / Fraction(fs).limit_denominator(1000)
-    x = resample_poly(sig, ratio.numerator, ratio.denominator) if ratio != 1 else sig
-    r = np.clip(np.rint(peaks * (FS / fs)).astype(np.int64), 0, len(x) - 1)
-    if vocab == 'ptb': target = np.full(len(r), label, np.int64)
+    if vocab == 'ptb': target = np.full(len(peaks), label, np.int64)
     else:
         sm = {s: MITBIH.label(c) for s, c in MITBIH.symbol_map.items()}
         target = np.array([sm.get(s, -1) for s in syms], dtype=np.int64)
-    return {**out, 'X': cut_beats(x, r), 'rpeak': peaks.astype(np.int64), 'symbol': syms, 'target': target}
+    X = np.stack([_cut(s, rec['fs'], peaks, window) for s in rec['sigs']], 1)   # (beats, leads, 187)
+    return {**out, 'X': X, 'rpeak': peaks.astype(np.int64), 'symbol': syms, 'target': target,
+            'rhythm': rhythm_features(peaks, rec['fs']) if rhythm else None}
 
 # %% ../../nbs/02_data.physionet.ipynb #2af625e9
 _SYNTH_SYMBOLS = {0: ('NLR', (.8, .1, .1)), 1: ('AaJ', (.85, .1, .05)), 2: ('VE', (.95, .05)), 3: ('F', (1.,)),
@@ -221,8 +309,8 @@ def synth_record(dest,                       # directory to write the record to 
     return dest/name
 
 # %% ../../nbs/02_data.physionet.ipynb #906b998e
-CODE_VERSION = 1  # bump whenever the beats built from records change: it invalidates every cached table
-META_COLS = ['record', 'rpeak', 'symbol', 'lead']  # columns beside the samples and target
+CODE_VERSION = 2  # bump whenever the beats built from records change: it invalidates every cached table
+META_COLS = ['record', 'rpeak', 'symbol', 'lead', 'window']  # columns beside the samples and target
 
 def _find_records(src, records):
     "Root directory and record names (relative to it) for `src` and `records`."
@@ -261,17 +349,22 @@ def _pool_fn():
     from heartai.data.physionet import _record_beats
     return _record_beats
 
-def _to_frame(parts, vocab):
+# %% ../../nbs/02_data.physionet.ipynb #0fbe97d3
+def _to_frame(parts, vocab, window, leads, rhythm):
     "One beats table from the per-record results, in record order."
     cat = lambda k, dtype: np.concatenate([np.asarray(p[k], dtype=dtype) for p in parts]) if parts else np.zeros(0, dtype)
     n = [len(p['X']) for p in parts]
-    df = pd.DataFrame(np.concatenate([p['X'] for p in parts]) if parts else np.zeros((0, BEAT_LEN), np.float32), columns=SAMPLE_COLS)
-    df[TARGET] = cat('target', np.int64)
-    df['record'] = np.repeat(np.array([p['name'] for p in parts], dtype=object), n).astype(str)
-    df['rpeak'] = cat('rpeak', np.int64)
-    df['symbol'] = cat('symbol', object).astype(str)
-    df['lead'] = np.repeat(np.array([p['lead'] for p in parts], dtype=object), n).astype(str)
-    df.attrs = dict(classes=vocab, fs=FS, method='Kachuee et al. 2018')
+    rep = lambda vals: np.repeat(np.array(vals, dtype=object), n).astype(str)
+    X = np.concatenate([p['X'] for p in parts]) if parts else np.zeros((0, leads, BEAT_LEN), np.float32)
+    blocks = [pd.DataFrame(X[:, 0], columns=SAMPLE_COLS)]
+    if leads > 1: blocks += [pd.DataFrame(X[:, l], columns=[f'lead{l}_{i}' for i in range(BEAT_LEN)]) for l in range(leads)]
+    meta = dict(record=rep([p['name'] for p in parts]), rpeak=cat('rpeak', np.int64), symbol=cat('symbol', object).astype(str),
+                lead=rep([p['lead'] for p in parts]), window=np.full(len(X), window))
+    meta |= {f'lead{l}_name': rep([p['leads'][l] for p in parts]) for l in range(1, leads)}
+    blocks.insert(1, pd.DataFrame({TARGET: cat('target', np.int64), **meta}))
+    if rhythm: blocks.append(pd.concat([p['rhythm'] for p in parts], ignore_index=True) if parts else rhythm_features([], FS))
+    df = pd.concat(blocks, axis=1)
+    df.attrs = dict(classes=vocab, fs=FS, method='Kachuee et al. 2018', window=window, leads=leads)
     return df
 
 # %% ../../nbs/02_data.physionet.ipynb #bddee07f
@@ -280,48 +373,54 @@ def beats_from_records(src,                    # directory of WFDB records, or o
                        lead:str='MLII',        # lead to use (MLII = II); records without it use their first channel
                        detector:str='auto',    # R-peaks: 'auto' (annotations if present, else XQRS), 'annotations' or 'xqrs'
                        classes:str='auto',     # labels: 'auto', 'mitbih' (annotation symbols) or 'ptb' (header diagnosis)
+                       window='kachuee',       # beat window: 'kachuee' (from the R-peak) or 'pqrst[:before:after]' (see `window_spec`)
+                       leads:int=1,            # 1: `lead` only; 2: also the record's other lead ('lead0_*', 'lead1_*' columns)
+                       rhythm:bool=True,       # add the `RHYTHM_COLS` computed from each record's R-peaks
                        n_workers:int|None=None,# worker processes (default: min(CPUs, records)); 1 works in this process
                        cache:bool=True,        # read/write the table under `cache_dir('beats')`
                        progress:bool=True,     # show a progress bar
                       )->pd.DataFrame:
-    "Beats of WFDB records as a beats table (Kachuee et al. 2018), with `record`, `rpeak`, `symbol` and `lead` columns."
+    "Beats of WFDB records as a beats table, with `record`, `rpeak`, `symbol`, `lead`, `window` and rhythm columns."
     if detector not in DETECTORS: raise ValueError(f"detector must be one of {DETECTORS}, got {detector!r}")
     if classes not in ('auto', 'mitbih', 'ptb'): raise ValueError(f"classes must be 'auto', 'mitbih' or 'ptb', got {classes!r}")
     if not isinstance(lead, str) or not lead: raise ValueError(f"lead must be a channel name such as 'MLII', got {lead!r}")
+    if leads not in (1, 2) or isinstance(leads, bool): raise ValueError(f"leads must be 1 or 2, got {leads!r}")
+    window = window_spec(window)
     root, records = _find_records(src, records)
     for r in records:
         hea = root/f'{r}.hea'
         if not hea.is_file(): raise RecordError(f"Record {r!r}: header file {hea} not found")
-    params = dict(lead=lead, detector=detector, classes=classes)
+    params = dict(lead=lead, detector=detector, classes=classes, window=window, leads=leads, rhythm=bool(rhythm))
     fn = cache_dir('beats')/f'{_cache_key(root, records, params)}.parquet' if cache else None
     if fn is not None and fn.is_file(): return pd.read_parquet(fn)
-    n_workers = min(os.cpu_count() or 1, len(records)) if n_workers is None else int(n_workers)
-    args = [(str(root/r), r, lead, detector, classes) for r in records]
-    if n_workers <= 1 or len(records) == 1:
-        parts = [_record_beats(*a) for a in _progress(args, show=progress)]
-    else:
-        work, res = _pool_fn(), {}
-        with ProcessPoolExecutor(n_workers) as ex:
-            futs = {ex.submit(work, *a): a[1] for a in args}
-            try:
-                for f in _progress(as_completed(futs), total=len(futs), show=progress): res[futs[f]] = f.result()
-            except BaseException:
-                ex.shutdown(cancel_futures=True); raise
-        parts = [res[r] for r in records]
+    parts = _run_records([(str(root/r), r, lead, detector, classes, window, leads, bool(rhythm)) for r in records], n_workers, progress)
     skipped = [p for p in parts if p['skipped'] is not None]
     if skipped:
         why = pd.Series([p['skipped'] for p in skipped]).value_counts().to_dict()
         warnings.warn(f"Skipped {len(skipped)} of {len(parts)} records whose diagnosis is neither 'Healthy control' nor "
                       f"'Myocardial infarction': {why}")
-    kept = [p for p in parts if p['skipped'] is None]
     vocabs = sorted({p['classes'] for p in parts})
     if len(vocabs) > 1:
         raise ValueError(f"Records mix MIT-BIH and PTB labels ({ {p['name']: p['classes'] for p in parts} }); pass classes=")
-    df = _to_frame(kept, vocabs[0])
+    df = _to_frame([p for p in parts if p['skipped'] is None], vocabs[0], window, leads, rhythm)
     if fn is not None:
         tmp = fn.with_name(f'.{fn.name}.{os.getpid()}.tmp')
         df.to_parquet(tmp); os.replace(tmp, fn)
     return df
+
+# %% ../../nbs/02_data.physionet.ipynb #e3eb1f82
+def _run_records(args, n_workers, progress):
+    "`_record_beats(*a)` for each of `args`, in worker processes when there are several, in the order of `args`."
+    n_workers = min(os.cpu_count() or 1, len(args)) if n_workers is None else int(n_workers)
+    if n_workers <= 1 or len(args) == 1: return [_record_beats(*a) for a in _progress(args, show=progress)]
+    work, res = _pool_fn(), {}
+    with ProcessPoolExecutor(n_workers) as ex:
+        futs = {ex.submit(work, *a): a[1] for a in args}
+        try:
+            for f in _progress(as_completed(futs), total=len(futs), show=progress): res[futs[f]] = f.result()
+        except BaseException:
+            ex.shutdown(cancel_futures=True); raise
+    return [res[a[1]] for a in args]
 
 # %% ../../nbs/02_data.physionet.ipynb #304ccf96
 PHYSIONET_DBS = {'mitdb': '1.0.0', 'ptbdb': '1.0.0'}  # supported databases and their versions
@@ -412,17 +511,22 @@ def download_physionet(db:str,              # 'mitdb' (MIT-BIH Arrhythmia) or 'p
 
 # %% ../../nbs/02_data.physionet.ipynb #13bb6e66
 class Splits(tuple):
-    "Train and validation row positions (np.int64), usable as fastai `splits=`, with the protocol that made them."
-    def __new__(cls, train, valid, protocol:str=''):
-        self = super().__new__(cls, (np.sort(np.asarray(train, dtype=np.int64)), np.sort(np.asarray(valid, dtype=np.int64))))
-        self.protocol = protocol
+    "Train and validation row positions (np.int64), usable as fastai `splits=`, a held-out `test` part and the protocol."
+    def __new__(cls, train, valid, protocol:str='', test=None):
+        idx = lambda a: np.sort(np.asarray(a, dtype=np.int64))
+        self = super().__new__(cls, (idx(train), idx(valid)))
+        self.protocol, self._test = protocol, idx([] if test is None else test)
         return self
-    def __getnewargs__(self): return (self[0], self[1], self.protocol)
+    def __getnewargs__(self): return (self[0], self[1], self.protocol, self._test)
     @property
     def train(self)->np.ndarray: return self[0]
     @property
     def valid(self)->np.ndarray: return self[1]
-    def __repr__(self): return f"Splits(train={len(self[0])}, valid={len(self[1])}): {self.protocol}"
+    @property
+    def test(self)->np.ndarray: return self._test
+    def __repr__(self):
+        t = f", test={len(self._test)}" if len(self._test) else ""
+        return f"Splits(train={len(self[0])}, valid={len(self[1])}{t}): {self.protocol}"
 
 def _target(df):
     if TARGET not in df.columns: raise ValueError(f"The beats table has no {TARGET!r} column")
@@ -449,37 +553,75 @@ DS1 = ('101', '106', '108', '109', '112', '114', '115', '116', '118', '119', '12
 DS2 = ('100', '103', '105', '111', '113', '117', '121', '123', '200', '202', '210', '212', '213', '214', '219', '221',
        '222', '228', '231', '232', '233', '234')  # de Chazal et al. 2004 test records
 PACED = ('102', '104', '107', '217')  # paced MIT-BIH records, left out of DS1 and DS2
+N_VALID = 4  # DS1 records held out for validation by default
 
 def _records(df, col='record'):
     if col not in df.columns: raise ValueError(f"The beats table has no {col!r} column: build it with beats_from_records, or pass group_col=")
     return df[col].astype(str).to_numpy()
 
-def split_interpatient(df:pd.DataFrame, # a MIT-BIH beats table with a `record` column
+# %% ../../nbs/02_data.physionet.ipynb #ba0d5ca0
+def _pick_valid(groups, y, n_valid, seed, n_tries=2000):
+    "The `n_valid` of `groups` (one per row, labels `y`) whose rows are most like a stratified sample of records."
+    names, gi = np.unique(groups, return_inverse=True)
+    classes, yi = np.unique(y[y >= 0], return_inverse=True)
+    cnt = np.zeros((len(names), len(classes))); np.add.at(cnt, (gi[y >= 0], yi), 1)   # beats per record and class
+    rng, share = np.random.default_rng(seed), n_valid / len(names)
+    best, best_score = None, None
+    for _ in range(n_tries):
+        pick = np.zeros(len(names), bool); pick[rng.choice(len(names), n_valid, replace=False)] = True
+        va, tr = cnt[pick].sum(0), cnt[~pick].sum(0)
+        score = (int(((va == 0) | (tr == 0)).sum()), float(np.abs(va / np.maximum(va + tr, 1) - share).sum()))
+        if best_score is None or score < best_score: best, best_score = pick, score
+    return sorted(names[best].tolist())
+
+# %% ../../nbs/02_data.physionet.ipynb #55cd3b55
+def split_interpatient(df:pd.DataFrame,    # a MIT-BIH beats table with a `record` column
+                       valid_records=None, # DS1 records to validate on (default: `n_valid` chosen by `seed`, stratified)
+                       n_valid:int=N_VALID,# DS1 records held out for validation
+                       seed:int=0,         # random seed for the choice of validation records
                       )->Splits:
-    "de Chazal et al. (2004) inter-patient split of MIT-BIH: train on records DS1, validate on records DS2, paced records left out."
-    rec = np.array([Path(r).name for r in _records(df)])
-    tr, va = np.flatnonzero(np.isin(rec, DS1)), np.flatnonzero(np.isin(rec, DS2))
-    if not len(tr) or not len(va):
+    "de Chazal et al. (2004) inter-patient split: train on DS1 minus held-out validation records, test on DS2, paced left out."
+    rec, y, seed = np.array([Path(r).name for r in _records(df)]), _target(df), _check_seed(seed)
+    ds1, ds2 = np.isin(rec, DS1), np.isin(rec, DS2)
+    if not ds1.any() or not ds2.any():
         raise ValueError(f"No beats of DS1 and DS2 records: the table's records are {sorted(set(rec))[:10]}, "
                          f"expected MIT-BIH names such as '101' (DS1) and '100' (DS2)")
-    return Splits(tr, va, f"inter-patient DS1 -> DS2 (de Chazal et al. 2004): train {len(set(rec[tr]))} records, "
-                          f"valid {len(set(rec[va]))} other records, paced 102/104/107/217 left out")
+    have = sorted(set(rec[ds1]))
+    if valid_records is None:
+        if not isinstance(n_valid, numbers.Integral) or not 1 <= n_valid < len(have):
+            raise ValueError(f"n_valid must be an integer in 1..{len(have)-1} (the table holds {len(have)} DS1 records), got {n_valid!r}")
+        valid_records = _pick_valid(rec[ds1], y[ds1], int(n_valid), seed)
+    valid_records = sorted({str(r) for r in ([valid_records] if isinstance(valid_records, (str, int)) else valid_records)})
+    bad = [r for r in valid_records if r not in have]
+    if bad or len(valid_records) in (0, len(have)):
+        raise ValueError(f"valid_records must be some but not all of the table's DS1 records {have}, got {valid_records}")
+    va = ds1 & np.isin(rec, valid_records)
+    counts = pd.Series(y[va]).map(lambda c: MITBIH.codes[c] if 0 <= c < len(MITBIH.codes) else '?').value_counts().to_dict()
+    return Splits(np.flatnonzero(ds1 & ~va), np.flatnonzero(va),
+                  f"inter-patient (de Chazal et al. 2004): train {len(have) - len(valid_records)} DS1 records, valid DS1 records "
+                  f"{', '.join(valid_records)} (seed {seed}; {counts}), test {len(set(rec[ds2]))} DS2 records; "
+                  f"nothing is chosen on test; paced 102/104/107/217 left out", test=np.flatnonzero(ds2))
 
 # %% ../../nbs/02_data.physionet.ipynb #ec3c7a51
 def split_patient_kfold(df:pd.DataFrame,       # a beats table
                         k:int=5,               # number of folds
-                        fold:int=0,            # which fold is the validation set, 0..k-1
+                        fold:int=0,            # which fold is the test set (two-way: the validation set), 0..k-1
                         seed:int=0,            # random seed for the assignment of records to folds
                         group_col:str='record',# column naming the patient (record)
+                        three_way:bool=True,   # test = fold `fold`, valid = fold `(fold+1) % k`; False: valid = fold `fold`, no test
                        )->Splits:
-    "Patient-wise k-fold split (StratifiedGroupKFold): no record on both sides, classes balanced across folds as far as records allow."
+    "Patient-wise k-fold split (StratifiedGroupKFold): no record in two parts, classes balanced across folds as far as records allow."
     from sklearn.model_selection import StratifiedGroupKFold
-    if not isinstance(k, numbers.Integral) or k < 2: raise ValueError(f"k must be an integer >= 2, got {k!r}")
+    if not isinstance(k, numbers.Integral) or k < 2 + bool(three_way): raise ValueError(f"k must be an integer >= {2 + bool(three_way)}, got {k!r}")
     if not isinstance(fold, numbers.Integral) or not 0 <= fold < k: raise ValueError(f"fold must be in 0..{k-1}, got {fold!r}")
     g, y, seed = _records(df, group_col), _target(df), _check_seed(seed)
     if len(set(g)) < k: raise ValueError(f"Cannot make {k} folds from {len(set(g))} {group_col} groups")
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='.*least populated class.*')
-        tr, va = list(StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(df)), y, g))[fold]
-    return Splits(tr, va, f"patient-wise {k}-fold, fold {fold}, seed {seed} (StratifiedGroupKFold by {group_col}): "
-                          f"no {group_col} on both sides")
+        folds = [va for _, va in StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(df)), y, g)]
+    if not three_way:
+        return Splits(np.setdiff1d(np.arange(len(df)), folds[fold]), folds[fold], f"patient-wise {k}-fold, fold {fold}, seed {seed} "
+                      f"(StratifiedGroupKFold by {group_col}): no {group_col} on both sides")
+    te, va = folds[fold], folds[(fold + 1) % k]
+    return Splits(np.setdiff1d(np.arange(len(df)), np.r_[te, va]), va, f"patient-wise {k}-fold, test fold {fold}, valid fold "
+                  f"{(fold + 1) % k}, seed {seed} (StratifiedGroupKFold by {group_col}): no {group_col} in two parts", test=te)
