@@ -58,12 +58,13 @@ def _finish(fig, save, overwrite):
     if save is not None: save_figure(fig, save, overwrite)
     return fig
 
-# %% ../nbs/30_interpret.ipynb #b83de4cd
+# %% ../nbs/30_interpret.ipynb #f47e25c7
 def confusion(y, pred, n:int)->np.ndarray:
     "Confusion matrix `(n, n)` of integer labels: rows true class, columns predicted class."
     y, pred = np.asarray(y, dtype=np.int64), np.asarray(pred, dtype=np.int64)
     return np.bincount(y * n + pred, minlength=n * n).reshape(n, n)
 
+# %% ../nbs/30_interpret.ipynb #9b30cbe1
 def scores_from_confusion(cm,     # confusion matrix, rows true, columns predicted
                           vocab,  # class names, in label order
                          )->pd.DataFrame:

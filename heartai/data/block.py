@@ -12,17 +12,14 @@ from fastai.torch_core import TensorCategory
 from fastai.data.core import TfmdDL, DataLoaders
 from fastai.data.block import TransformBlock
 from fastai.data.transforms import Category, CategoryMap
-from fastai.imports import dispatch
 from fastcore.meta import delegates
 from fastcore.basics import patch
-import fastai.interpret  # defines `plot_top_losses`, which heartai extends for beats below
 from fasttransform import Transform
 from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, BeatVocab, get_vocab, default_device, _check_seed
 from .transforms import *
 
 # %% auto #0
-__all__ = ['lead_columns', 'beat_array', 'ECGDataset', 'ECGDL', 'ECGDataLoaders', 'show_batch', 'show_results', 'plot_top_losses',
-           'get_beat', 'ToTensorECG', 'ECGBlock']
+__all__ = ['lead_columns', 'beat_array', 'ECGDataset', 'ECGDL', 'ECGDataLoaders', 'get_beat', 'ToTensorECG', 'ECGBlock']
 
 # %% ../../nbs/04_data.block.ipynb #6f3c6ae6
 _LEAD_COL = re.compile(r'^(.+)_(\d+)$')
@@ -519,89 +516,6 @@ _delegate('from_df', 'from_arrays', ['X', 'y', 'df', 'leads', 'split_protocol'])
 _delegate('from_npy', 'from_arrays', ['X', 'y'])
 _delegate('from_files', 'from_df', ['df', 'valid_df', 'classes'])
 _delegate('from_records', 'from_df', ['df', 'splits', 'classes', 'valid_pct', 'seed'])
-
-# %% ../../nbs/04_data.block.ipynb #edd24c9c
-def _grid(n, nrows=None, ncols=None, figsize=None, title=None, cell=(3.4, 2.3)):
-    "A flat list of `n` matplotlib axes on a grid (extra axes hidden)."
-    import matplotlib.pyplot as plt
-    n = max(n, 1)
-    ncols = ncols or min(n, 3 if n <= 9 else 4)
-    nrows = nrows or -(-n // ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (cell[0]*ncols, cell[1]*nrows), squeeze=False)
-    axs = list(axs.flatten())
-    for ax in axs[n:]: ax.set_axis_off()
-    if title: fig.suptitle(title, weight='bold', size=11)
-    return axs[:n]
-
-# %% ../../nbs/04_data.block.ipynb #5844f7a9
-def _axes(ctxs, n, nrows, ncols, figsize, title=None):
-    "`n` axes: a new grid, or the axes passed as `ctxs` (one axis, a list, or the array `plt.subplots` returns)."
-    if ctxs is None: return _grid(n, nrows, ncols, figsize, title=title)
-    return list(np.ravel(np.array(ctxs, dtype=object)))
-
-# %% ../../nbs/04_data.block.ipynb #f2da7104
-def _tidy(axs):
-    if len(axs): axs[0].figure.tight_layout()
-
-# %% ../../nbs/04_data.block.ipynb #22968564
-def _show_batch(x, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
-    n = min(len(samples), max_n)
-    ctxs = _axes(ctxs, n, nrows, ncols, figsize)
-    for s, ax in zip(samples[:n], ctxs):
-        s[0].show(ctx=ax, title=' / '.join(str(o) for o in s[1:]) or None, **kwargs)
-    _tidy(ctxs)
-    return ctxs
-
-# %% ../../nbs/04_data.block.ipynb #8c6e40aa
-@dispatch
-def show_batch(x:TensorECG, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
-    return _show_batch(x, y, samples, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
-
-# %% ../../nbs/04_data.block.ipynb #547aafbe
-@dispatch
-def show_batch(x:TensorECG2D, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
-    return _show_batch(x, y, samples, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
-
-# %% ../../nbs/04_data.block.ipynb #ffae8c5b
-def _show_results(x, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
-    n = min(len(samples), max_n)
-    ctxs = _axes(ctxs, n, nrows, ncols, figsize, title='true / predicted')
-    for s, o, ax in zip(samples[:n], outs, ctxs):
-        true, pred = (str(s[1]) if len(s) > 1 else '?'), str(o[0])
-        s[0].show(ctx=ax, **kwargs)
-        ax.set_title(f'{true} / {pred}', color='green' if true == pred else 'red', fontsize=9)
-    _tidy(ctxs)
-    return ctxs
-
-# %% ../../nbs/04_data.block.ipynb #be2cec2a
-@dispatch
-def show_results(x:TensorECG, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
-    return _show_results(x, y, samples, outs, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
-
-# %% ../../nbs/04_data.block.ipynb #03b9d94c
-@dispatch
-def show_results(x:TensorECG2D, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
-    return _show_results(x, y, samples, outs, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
-
-# %% ../../nbs/04_data.block.ipynb #8d6fc9dd
-def _plot_top_losses(x, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, **kwargs):
-    axs = _grid(len(samples), nrows, ncols, figsize, title='predicted / true / loss / probability')
-    for ax, s, o, r, l in zip(axs, samples, outs, raws, losses):
-        s[0].show(ctx=ax, **kwargs)
-        true, pred = str(s[1]) if len(s) > 1 else '?', str(o[0])
-        ax.set_title(f'{pred} / {true} / {l.item():.2f} / {r.max().item():.2f}', color='green' if true == pred else 'red', fontsize=9)
-    _tidy(axs)
-    return axs
-
-# %% ../../nbs/04_data.block.ipynb #5b86d867
-@dispatch
-def plot_top_losses(x:TensorECG, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, **kwargs):
-    return _plot_top_losses(x, y, samples, outs, raws, losses, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
-
-# %% ../../nbs/04_data.block.ipynb #578eab27
-@dispatch
-def plot_top_losses(x:TensorECG2D, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, **kwargs):
-    return _plot_top_losses(x, y, samples, outs, raws, losses, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
 
 # %% ../../nbs/04_data.block.ipynb #6049e2c7
 _SAMPLE_IDX = np.array(SAMPLE_COLS, dtype=object)

@@ -10,12 +10,14 @@ import torch.nn.functional as F
 from torch import Tensor
 from fastai.torch_core import TensorBase, TensorImageBase
 from fasttransform import Transform
+from fastai.imports import dispatch
+import fastai.data.core, fastai.interpret  # define `show_batch`, `show_results` and `plot_top_losses`, which heartai extends for beats below
 from ..core import BEAT_LEN, FS, beat_times_ms
 
 # %% auto #0
-__all__ = ['CHANNELS', 'VIEWS', 'TensorECG', 'TensorECG2D', 'check_channels', 'derivative_scales', 'Channels', 'GridView',
-           'GAFView', 'RecurrenceView', 'ecg_view', 'beat_lengths', 'ECGAugment', 'ECGNoise', 'ECGScale', 'ECGWander',
-           'ECGShift', 'ECGWarp', 'ECGErase', 'ecg_augment']
+__all__ = ['CHANNELS', 'VIEWS', 'TensorECG', 'TensorECG2D', 'show_batch', 'show_results', 'plot_top_losses', 'check_channels',
+           'derivative_scales', 'Channels', 'GridView', 'GAFView', 'RecurrenceView', 'ecg_view', 'beat_lengths',
+           'ECGAugment', 'ECGNoise', 'ECGScale', 'ECGWander', 'ECGShift', 'ECGWarp', 'ECGErase', 'ecg_augment']
 
 # %% ../../nbs/03_data.transforms.ipynb #b511a1ef
 def _names(x, n):
@@ -64,6 +66,84 @@ class TensorECG2D(TensorImageBase):
         ax.set_xlabel(' | '.join(_names(self, len(x))), fontsize=8)
         if title is not None: ax.set_title(title, fontsize=9)
         return ax
+
+# %% ../../nbs/03_data.transforms.ipynb #82a4e6bb
+def _grid(n, nrows=None, ncols=None, figsize=None, title=None, cell=(3.4, 2.3)):
+    "A flat list of `n` matplotlib axes on a grid (extra axes hidden)."
+    import matplotlib.pyplot as plt
+    n = max(n, 1)
+    ncols = ncols or min(n, 3 if n <= 9 else 4)
+    nrows = nrows or -(-n // ncols)
+    fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (cell[0]*ncols, cell[1]*nrows), squeeze=False)
+    axs = list(axs.flatten())
+    for ax in axs[n:]: ax.set_axis_off()
+    if title: fig.suptitle(title, weight='bold', size=11)
+    return axs[:n]
+
+def _axes(ctxs, n, nrows, ncols, figsize, title=None):
+    "`n` axes: a new grid, or the axes passed as `ctxs` (one axis, a list, or the array `plt.subplots` returns)."
+    if ctxs is None: return _grid(n, nrows, ncols, figsize, title=title)
+    return list(np.ravel(np.array(ctxs, dtype=object)))
+
+def _tidy(axs):
+    if len(axs): axs[0].figure.tight_layout()
+
+# %% ../../nbs/03_data.transforms.ipynb #6242804a
+def _show_batch(x, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
+    n = min(len(samples), max_n)
+    ctxs = _axes(ctxs, n, nrows, ncols, figsize)
+    for s, ax in zip(samples[:n], ctxs):
+        s[0].show(ctx=ax, title=' / '.join(str(o) for o in s[1:]) or None, **kwargs)
+    _tidy(ctxs)
+    return ctxs
+
+# %% ../../nbs/03_data.transforms.ipynb #84c0ea57
+@dispatch
+def show_batch(x:TensorECG, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
+    return _show_batch(x, y, samples, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
+
+@dispatch
+def show_batch(x:TensorECG2D, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
+    return _show_batch(x, y, samples, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
+
+# %% ../../nbs/03_data.transforms.ipynb #ade13a2b
+def _show_results(x, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
+    n = min(len(samples), max_n)
+    ctxs = _axes(ctxs, n, nrows, ncols, figsize, title='true / predicted')
+    for s, o, ax in zip(samples[:n], outs, ctxs):
+        true, pred = (str(s[1]) if len(s) > 1 else '?'), str(o[0])
+        s[0].show(ctx=ax, **kwargs)
+        ax.set_title(f'{true} / {pred}', color='green' if true == pred else 'red', fontsize=9)
+    _tidy(ctxs)
+    return ctxs
+
+# %% ../../nbs/03_data.transforms.ipynb #e78f6851
+@dispatch
+def show_results(x:TensorECG, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
+    return _show_results(x, y, samples, outs, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
+
+@dispatch
+def show_results(x:TensorECG2D, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
+    return _show_results(x, y, samples, outs, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
+
+# %% ../../nbs/03_data.transforms.ipynb #28fe5740
+def _plot_top_losses(x, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, **kwargs):
+    axs = _grid(len(samples), nrows, ncols, figsize, title='predicted / true / loss / probability')
+    for ax, s, o, r, l in zip(axs, samples, outs, raws, losses):
+        s[0].show(ctx=ax, **kwargs)
+        true, pred = str(s[1]) if len(s) > 1 else '?', str(o[0])
+        ax.set_title(f'{pred} / {true} / {l.item():.2f} / {r.max().item():.2f}', color='green' if true == pred else 'red', fontsize=9)
+    _tidy(axs)
+    return axs
+
+# %% ../../nbs/03_data.transforms.ipynb #4b4d07cf
+@dispatch
+def plot_top_losses(x:TensorECG, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, **kwargs):
+    return _plot_top_losses(x, y, samples, outs, raws, losses, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
+
+@dispatch
+def plot_top_losses(x:TensorECG2D, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, **kwargs):
+    return _plot_top_losses(x, y, samples, outs, raws, losses, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
 
 # %% ../../nbs/03_data.transforms.ipynb #962f1856
 CHANNELS = ('raw', 'd1', 'd2')  # channel names: raw signal, scaled first and second derivative
