@@ -19,7 +19,8 @@ from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, BeatVocab, get_vocab, defa
 from .transforms import *
 
 # %% auto #0
-__all__ = ['lead_columns', 'beat_array', 'ECGDataset', 'ECGDL', 'ECGDataLoaders', 'get_beat', 'ToTensorECG', 'ECGBlock']
+__all__ = ['lead_columns', 'beat_array', 'ECGDataset', 'ECGDL', 'ECGDataLoaders', 'get_beat', 'ToTensorECG', 'ECGBlock',
+           'show_batch', 'show_results', 'plot_top_losses']
 
 # %% ../../nbs/04_data.block.ipynb #6f3c6ae6
 _LEAD_COL = re.compile(r'^(.+)_(\d+)$')
@@ -516,6 +517,9 @@ _delegate('from_df', 'from_arrays', ['X', 'y', 'df', 'leads', 'split_protocol'])
 _delegate('from_npy', 'from_arrays', ['X', 'y'])
 _delegate('from_files', 'from_df', ['df', 'valid_df', 'classes'])
 _delegate('from_records', 'from_df', ['df', 'splits', 'classes', 'valid_pct', 'seed'])
+
+# %% ../../nbs/04_data.block.ipynb #59bcb7c3
+_all_ = ['show_batch', 'show_results', 'plot_top_losses']  # defined in heartai.data.transforms; still exported from here
 
 # %% ../../nbs/04_data.block.ipynb #6049e2c7
 _SAMPLE_IDX = np.array(SAMPLE_COLS, dtype=object)
