@@ -5,11 +5,12 @@
 # %% ../nbs/30_interpret.ipynb #9355c8d8
 from __future__ import annotations
 import json, math, numbers, os, uuid
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 from torch import Tensor
 from fastcore.basics import patch, noop
 from fastai.callback.core import Callback
@@ -17,16 +18,22 @@ from fastai.interpret import Interpretation, ClassificationInterpretation
 from sklearn import metrics as skm
 from .core import BEAT_LEN, FS, beat_times_ms
 from .data.transforms import TensorECG, TensorECG2D
+from .calibration import *
+from .calibration import _softmax, _np_probs, _class_index, _check_thresholds, _check_target
+from .saliency import *
+from .saliency import _unit, _beat_ax, _cam_layer
 
 # %% auto #0
-__all__ = ['FIG_FORMATS', 'OP_FORMAT', 'save_figure', 'confusion', 'scores_from_confusion', 'apply_thresholds', 'OperatingPoint',
-           'reliability_bins', 'expected_calibration_error', 'fit_temperature', 'TemperatureFit', 'grad_cam',
-           'integrated_gradients', 'saliency_to_time', 'ECGInterpretation', 'RecallThreshold']
+__all__ = ['FIG_FORMATS', 'save_figure', 'confusion', 'scores_from_confusion', 'ECGInterpretation', 'confusion_figure',
+           'apply_thresholds', 'OP_FORMAT', 'OperatingPoint', 'RecallThreshold', 'reliability_bins',
+           'expected_calibration_error', 'fit_temperature', 'TemperatureFit', 'plot_reliability_diagram', 'grad_cam',
+           'integrated_gradients', 'saliency_to_time', 'plot_saliency_beats']
 
-# %% ../nbs/30_interpret.ipynb #cebd3ac3
+# %% ../nbs/30_interpret.ipynb #af19f0bf
 FIG_FORMATS = ('.png', '.pdf', '.svg')  # file types `save=` accepts
 _NO_STAMP = {'.png': {'Software': None}, '.pdf': {'CreationDate': None, 'Producer': None}, '.svg': {'Date': None}}
 
+# %% ../nbs/30_interpret.ipynb #bff69e77
 def save_figure(fig,                  # a matplotlib figure
                 path,                 # where to write it; the extension picks the format: .png, .pdf or .svg
                 overwrite:bool=False, # replace an existing file
@@ -45,17 +52,19 @@ def save_figure(fig,                  # a matplotlib figure
     finally: tmp.unlink(missing_ok=True)
     return path
 
+# %% ../nbs/30_interpret.ipynb #14a8bda6
 def _finish(fig, save, overwrite):
     "Save `fig` when asked, and return it."
     if save is not None: save_figure(fig, save, overwrite)
     return fig
 
-# %% ../nbs/30_interpret.ipynb #b83de4cd
+# %% ../nbs/30_interpret.ipynb #f47e25c7
 def confusion(y, pred, n:int)->np.ndarray:
     "Confusion matrix `(n, n)` of integer labels: rows true class, columns predicted class."
     y, pred = np.asarray(y, dtype=np.int64), np.asarray(pred, dtype=np.int64)
     return np.bincount(y * n + pred, minlength=n * n).reshape(n, n)
 
+# %% ../nbs/30_interpret.ipynb #9b30cbe1
 def scores_from_confusion(cm,     # confusion matrix, rows true, columns predicted
                           vocab,  # class names, in label order
                          )->pd.DataFrame:
@@ -69,247 +78,11 @@ def scores_from_confusion(cm,     # confusion matrix, rows true, columns predict
     df['support'] = np.r_[true, true.sum(), true.sum()].astype(np.int64)
     return df
 
-# %% ../nbs/30_interpret.ipynb #433faee1
-def _class_index(cls, vocab)->int:
-    "Integer label of `cls` (a class code or an integer label) in `vocab`, or a clear error."
-    vocab = list(vocab)
-    if isinstance(cls, numbers.Integral) and not isinstance(cls, bool):
-        if 0 <= cls < len(vocab): return int(cls)
-    elif cls in vocab: return vocab.index(cls)
-    raise ValueError(f"Unknown class {cls!r}; expected one of {vocab} or an integer label 0..{len(vocab)-1}")
+# %% ../nbs/30_interpret.ipynb #56bdf97e
+_all_ = ['apply_thresholds', 'OP_FORMAT', 'OperatingPoint', 'RecallThreshold', 'reliability_bins', 'expected_calibration_error', 'fit_temperature', 'TemperatureFit', 'plot_reliability_diagram',
+         'grad_cam', 'integrated_gradients', 'saliency_to_time', 'plot_saliency_beats']
 
-def _softmax(logits, T:float=1.)->Tensor:
-    "softmax(logits / T), computed in float64 and returned as float32 (the one place heartai turns logits into probabilities)."
-    return F.softmax(torch.as_tensor(logits).double() / T, 1).float()
-
-def _np_probs(probs, n_classes=None, what='probs')->np.ndarray:
-    p = probs.detach().float().cpu().numpy() if isinstance(probs, Tensor) else np.asarray(probs, dtype=np.float32)
-    if p.ndim != 2: raise ValueError(f"{what} must be a 2D array (beats, classes), got shape {p.shape}")
-    if n_classes is not None and p.shape[1] != n_classes:
-        raise ValueError(f"{what} have {p.shape[1]} classes, the vocabulary has {n_classes}")
-    if not np.isfinite(p).all(): raise ValueError(f"{what} hold non-finite values (row {int(np.argwhere(~np.isfinite(p))[0, 0])})")
-    return p
-
-def _check_thresholds(thresholds, vocab)->list:
-    "`thresholds` ({class: threshold}, in priority order) as a list of (label, float), checked."
-    if not isinstance(thresholds, dict) and isinstance(getattr(thresholds, 'thresholds', None), dict): thresholds = thresholds.thresholds  # an OperatingPoint
-    if not isinstance(thresholds, dict): raise TypeError(f"thresholds must be a dict {{class: threshold}}, got {type(thresholds).__name__}")
-    out, seen = [], set()
-    for c, t in thresholds.items():
-        i = _class_index(c, vocab)
-        if i in seen: raise ValueError(f"class {c!r} has two thresholds")
-        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not 0 <= t <= 1:
-            raise ValueError(f"threshold of class {c!r} must be a probability in [0, 1], got {t!r}")
-        seen.add(i); out.append((i, float(t)))
-    return out
-
-def apply_thresholds(probs,          # class probabilities `(beats, classes)`
-                     thresholds:dict,# {class: threshold} in priority order (first listed wins); classes as codes or labels
-                     vocab=None,     # class codes in label order (needed when `thresholds` uses codes)
-                    )->np.ndarray:
-    "Labels under per-class thresholds: the first listed class whose probability reaches its threshold, else the most probable class without one."
-    p = _np_probs(probs, None if vocab is None else len(vocab))
-    vocab = list(vocab) if vocab is not None else list(range(p.shape[1]))
-    thr = _check_thresholds(thresholds, vocab)
-    out = np.full(len(p), -1, dtype=np.int64)
-    for c, t in thr: out[(out < 0) & (p[:, c] >= t)] = c
-    free, rest = [c for c in range(p.shape[1]) if c not in dict(thr)], out < 0
-    out[rest] = np.asarray(free)[p[rest][:, free].argmax(1)] if free else p[rest].argmax(1)
-    return out
-
-# %% ../nbs/30_interpret.ipynb #052a8a8e
-OP_FORMAT = 'heartai-operating-point/1'  # the format tag of operating point files
-
-@dataclass
-class OperatingPoint:
-    "Per-class decision thresholds (first listed wins) on softmax(logits / temperature), saved as JSON next to a model."
-    vocab:list              # class codes in label order
-    thresholds:dict         # {class code: threshold}, in priority order
-    temperature:float = 1.  # probabilities are softmax(logits / temperature)
-    info:dict = field(default_factory=dict)  # per class: how its threshold was chosen (target recall, recall, precision, ...)
-
-    def __post_init__(self):
-        self.vocab = [str(v) for v in self.vocab]
-        self.thresholds = {self.vocab[i]: t for i, t in _check_thresholds(self.thresholds, self.vocab)}
-        t = self.temperature
-        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not (math.isfinite(t) and t > 0):
-            raise ValueError(f"temperature must be a positive number, got {t!r}")
-        self.temperature = float(t)
-
-    def probs(self, logits)->np.ndarray:
-        "Class probabilities softmax(logits / temperature) as the thresholds expect them."
-        return _softmax(_np_probs(logits, len(self.vocab), 'logits'), self.temperature).numpy()
-
-    def apply(self, probs)->np.ndarray:
-        "Labels of beats with class probabilities `probs` at this operating point."
-        return apply_thresholds(probs, self.thresholds, self.vocab)
-
-    def predict(self, logits)->np.ndarray:
-        "Labels of beats with model outputs `logits` at this operating point."
-        return self.apply(self.probs(logits))
-
-    def to_json(self, path, overwrite:bool=False)->Path:
-        "Write the operating point to `path` atomically; an existing file is kept unless `overwrite`."
-        path = Path(path)
-        if path.exists() and not overwrite: raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        d = dict(format=OP_FORMAT, vocab=self.vocab, temperature=self.temperature,
-                 thresholds=[dict(cls=c, threshold=t) for c, t in self.thresholds.items()], info=self.info,
-                 rule="a beat gets the first listed class whose probability reaches its threshold, else the most probable class without a threshold")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f'.{path.name}.{uuid.uuid4().hex[:8]}.tmp')
-        try: tmp.write_text(json.dumps(d, indent=2)); os.replace(tmp, path)
-        finally: tmp.unlink(missing_ok=True)
-        return path
-
-    @classmethod
-    def from_json(cls, path)->'OperatingPoint':
-        "Read an operating point written by `to_json`, with errors that name the file and the problem."
-        path = Path(path)
-        if not path.is_file(): raise FileNotFoundError(f"Operating point file {path} not found")
-        try: d = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{path} is not valid JSON: {e}") from None
-        if not isinstance(d, dict) or d.get('format') != OP_FORMAT:
-            raise ValueError(f"{path} is not a heartai operating point (format {d.get('format') if isinstance(d, dict) else None!r}, expected {OP_FORMAT!r})")
-        try:
-            thr = {t['cls']: t['threshold'] for t in d['thresholds']}
-            return cls(d['vocab'], thr, d.get('temperature', 1.), d.get('info', {}))
-        except (KeyError, TypeError, ValueError) as e: raise ValueError(f"{path}: invalid operating point: {e}") from None
-
-    def __repr__(self):
-        thr = ', '.join(f'{c} >= {t:.4g}' for c, t in self.thresholds.items())
-        return f"OperatingPoint({thr}; T={self.temperature:.3g}; classes {self.vocab})"
-
-# %% ../nbs/30_interpret.ipynb #c79f3594
-def reliability_bins(probs,           # class probabilities `(beats, classes)`
-                     y,               # true integer labels
-                     n_bins:int=15,   # equal-width confidence bins on [0, 1]
-                    )->pd.DataFrame:
-    "Per confidence bin (lo, hi]: number of beats, mean confidence and accuracy of the top class."
-    p = _np_probs(probs).astype(np.float64)
-    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral) or n_bins < 1: raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}")
-    conf, right = p.max(1), (p.argmax(1) == np.asarray(y)).astype(float)
-    edges = np.linspace(0, 1, n_bins + 1)
-    b = np.clip(np.searchsorted(edges, conf, side='left') - 1, 0, n_bins - 1)
-    n = np.bincount(b, minlength=n_bins)
-    mean = lambda v: np.divide(np.bincount(b, v, n_bins), n, out=np.full(n_bins, np.nan), where=n > 0)
-    return pd.DataFrame(dict(lo=edges[:-1], hi=edges[1:], count=n, confidence=mean(conf), accuracy=mean(right)))
-
-def expected_calibration_error(probs, y, n_bins:int=15)->float:
-    "Expected calibration error: mean |accuracy - confidence| over equal-width confidence bins, weighted by beats."
-    t = reliability_bins(probs, y, n_bins).dropna()
-    return float((t['count'] * (t.accuracy - t.confidence).abs()).sum() / t['count'].sum())
-
-def fit_temperature(logits,            # model outputs `(beats, classes)`
-                    y,                 # true integer labels
-                    max_iter:int=100,  # LBFGS iterations
-                   )->float:
-    "The temperature T that minimises the NLL of softmax(logits / T) on (`logits`, `y`) (LBFGS on log T)."
-    z = torch.as_tensor(_np_probs(logits, what='logits'), dtype=torch.float64)
-    y = torch.as_tensor(np.asarray(y), dtype=torch.long)
-    if len(z) == 0: raise ValueError("fit_temperature needs at least one beat")
-    log_t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([log_t], lr=0.5, max_iter=max_iter, line_search_fn='strong_wolfe')
-    def closure():
-        opt.zero_grad(); loss = F.cross_entropy(z / log_t.exp(), y); loss.backward(); return loss
-    with torch.enable_grad(): opt.step(closure)
-    t = float(log_t.detach().exp())
-    nll = lambda T: float(F.cross_entropy(z / T, y))
-    return t if math.isfinite(t) and nll(t) <= nll(1.) else 1.
-
-@dataclass(frozen=True)
-class TemperatureFit:
-    "A fitted temperature and what it changed on the beats it was fitted on."
-    T:float; nll_before:float; nll_after:float; ece_before:float; ece_after:float; n:int
-
-# %% ../nbs/30_interpret.ipynb #7532293b
-@contextmanager
-def _eval_mode(model):
-    was = model.training; model.eval()
-    try: yield
-    finally: model.train(was)
-
-def _device(model):
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device('cpu')
-
-def _targets(target, n, device):
-    t = torch.as_tensor(target, dtype=torch.long, device=device).reshape(-1)
-    return t.expand(n) if len(t) == 1 else t
-
-def _cam_layer(model):
-    body = getattr(model, 'body', None)
-    if isinstance(body, nn.Module): return body
-    convs = [m for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d))]
-    if not convs: raise ValueError(f"Grad-CAM needs a convolutional model (with a `body`, or a Conv layer); "
-                                   f"{type(model).__name__} has neither: use method='ig'")
-    return convs[-1]
-
-def grad_cam(model:nn.Module, # a classifier; its `body` (or last conv) gives the feature map
-             x:Tensor,        # inputs `(n, c, L)` or `(n, c, H, W)`
-             target,          # class label(s) to explain: an int or one per input
-             layer:nn.Module=None, # the module whose output is the feature map (default: `model.body`)
-            )->Tensor:
-    "Grad-CAM maps of class `target` for inputs `x`, upsampled to the input's length `(n, L)` or size `(n, H, W)`."
-    layer, dev = layer or _cam_layer(model), _device(model)
-    x = x.detach().as_subclass(Tensor).float().to(dev).requires_grad_(True)
-    acts = {}
-    h = layer.register_forward_hook(lambda m, i, o: acts.__setitem__('a', o))
-    try:
-        with _eval_mode(model), torch.enable_grad():
-            out = model(x)
-            score = out.gather(1, _targets(target, len(x), dev)[:, None]).sum()
-            a = acts['a']
-            g, = torch.autograd.grad(score, a)
-    finally: h.remove()
-    if a.ndim != x.ndim: raise ValueError(f"Grad-CAM needs a feature map shaped like the input (n, channels, ...), got {tuple(a.shape)} from {type(layer).__name__}")
-    dims = tuple(range(2, a.ndim))
-    cam = F.relu((g.mean(dims, keepdim=True) * a).sum(1, keepdim=True)).detach()
-    mode = 'linear' if x.ndim == 3 else 'bilinear'
-    return F.interpolate(cam, size=x.shape[2:], mode=mode, align_corners=False)[:, 0].cpu()
-
-def integrated_gradients(model:nn.Module, # any differentiable classifier
-                         x:Tensor,        # inputs `(n, ...)`
-                         target,          # class label(s) to explain: an int or one per input
-                         baseline:Tensor=None, # the reference input (default: zeros)
-                         n_steps:int=50,  # points on the path from baseline to input (midpoint rule)
-                         batch_size:int=512, # most path points per forward pass
-                        )->Tensor:
-    "Integrated gradients of class `target`'s score w.r.t. the inputs `x`: same shape as `x`."
-    if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral) or n_steps < 1: raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
-    dev = _device(model)
-    x = x.detach().as_subclass(Tensor).float().to(dev)
-    b = torch.zeros_like(x) if baseline is None else torch.as_tensor(baseline).float().to(dev).expand_as(x)
-    tg, alphas = _targets(target, len(x), dev), (torch.arange(n_steps, device=dev, dtype=x.dtype) + 0.5) / n_steps
-    per = max(1, batch_size // n_steps)
-    out = []
-    with _eval_mode(model), torch.enable_grad():
-        for i in range(0, len(x), per):
-            xi, bi, ti = x[i:i+per], b[i:i+per], tg[i:i+per]
-            a = alphas.view(1, -1, *[1] * (x.ndim - 1))
-            path = (bi[:, None] + a * (xi - bi)[:, None]).reshape(-1, *x.shape[1:]).requires_grad_(True)
-            score = model(path).gather(1, ti.repeat_interleave(n_steps)[:, None]).sum()
-            g, = torch.autograd.grad(score, path)
-            out.append((xi - bi) * g.view(len(xi), n_steps, *x.shape[1:]).mean(1))
-    return torch.cat(out).detach().cpu()
-
-def saliency_to_time(s,              # saliency `(n, L)` of 1D beats or `(n, H, W)` of 2D views
-                     view:str='1d',  # the view the model saw: '1d', 'grid', 'gaf' or 'rp'
-                     n:int=BEAT_LEN, # samples of the beat
-                    )->np.ndarray:
-    "Importance of each of the `n` samples of the beat, `(beats, n)`, from a 1D or 2D saliency map."
-    s = torch.as_tensor(s).float()
-    if view == '1d' or s.ndim == 2:
-        if s.ndim != 2: raise ValueError(f"a 1D saliency map must be (beats, samples), got shape {tuple(s.shape)}")
-    elif view == 'grid':
-        s = s.flatten(1)
-        if s.shape[1] < n: raise ValueError(f"a grid of {s.shape[1]} pixels cannot hold {n} samples")
-        s = s[:, :n]
-    elif view in ('gaf', 'rp'): s = (s.mean(1) + s.mean(2)) / 2
-    else: raise ValueError(f"Unknown view {view!r}; expected '1d', 'grid', 'gaf' or 'rp'")
-    if s.shape[1] != n: s = F.interpolate(s[:, None], size=n, mode='linear', align_corners=False)[:, 0]
-    return s.numpy()
-
-# %% ../nbs/30_interpret.ipynb #b9dd780b
+# %% ../nbs/30_interpret.ipynb #98035209
 class _KeepInputs(Callback):
     "Keep the model inputs `get_preds` sees, on the CPU, while they fit in `max_bytes`."
     def __init__(self, max_bytes): self.max_bytes, self.xs, self.nbytes, self.full = max_bytes, [], 0, False
@@ -326,8 +99,10 @@ class _KeepInputs(Callback):
         x = torch.cat([t.as_subclass(Tensor) for t in self.xs])
         return type(self.xs[0])(x, names=names) if isinstance(self.xs[0], (TensorECG, TensorECG2D)) else x
 
+# %% ../nbs/30_interpret.ipynb #b56dd7a4
 def _plain(t): return None if t is None else torch.as_tensor(t).as_subclass(Tensor) if isinstance(t, Tensor) else torch.as_tensor(np.asarray(t))
 
+# %% ../nbs/30_interpret.ipynb #11813a50
 class ECGInterpretation(ClassificationInterpretation):
     "fastai's `ClassificationInterpretation` for heartbeats: predictions computed once, recall-first tables and plots."
     def __init__(self, learn, # the `Learner` (or `None` when built `from_preds`)
@@ -361,39 +136,41 @@ class ECGInterpretation(ClassificationInterpretation):
         self.model = model if model is not None else getattr(learn, 'model', None)
         self.temperature = None
 
-    @classmethod
-    def from_learner(cls, learn,          # a trained `Learner` (e.g. from `ecg_learner`)
-                     ds_idx:int=1,        # index of `learn.dls` to interpret when `dl` is None (1: validation)
-                     dl=None,             # any labelled loader, e.g. `dls.test_dl(df, with_labels=True)`
-                     act=None,            # kept for fastai compatibility
-                     max_input_mb:float=256, # keep the model inputs when they fit in this many MB (else recomputed when needed)
-                     progress:bool=True,  # show fastai's progress bar while predicting
-                    ):
-        "Predict `dl` (default: `learn.dls[ds_idx]`) once and keep logits, probabilities, targets, losses and inputs."
-        if dl is None: dl = learn.dls[ds_idx].new(shuffle=False, drop_last=False)
-        elif getattr(dl, 'shuffle', False) or getattr(dl, 'drop_last', False): dl = dl.new(shuffle=False, drop_last=False)
-        ds = getattr(dl, 'dataset', None)
-        if ds is not None and hasattr(ds, '__len__') and len(ds) == 0: raise ValueError("The DataLoader holds no beats: nothing to interpret")
-        if getattr(ds, 'labeled', True) is False:
-            raise ValueError("Interpretation needs the true labels: build the loader with dls.test_dl(df, with_labels=True) from a table with a 'target' column")
-        keep = _KeepInputs(max_input_mb * 2**20)
-        with (nullcontext() if progress else learn.no_bar()):
-            logits, targs, losses = learn.get_preds(dl=dl, with_loss=True, act=noop, cbs=[keep])
-        return cls(learn, dl, losses, act, logits=logits, targs=targs, inputs=keep.inputs)
-
-    @classmethod
-    def from_preds(cls, logits, # model outputs `(beats, classes)`
-                   targs,       # true integer labels
-                   vocab,       # class codes in label order
-                   losses=None, inputs=None, view:str='1d', model=None, # optional: per-beat losses, model inputs and the model, for top losses and saliency
-                  ):
-        "An interpretation from predictions made elsewhere (e.g. by an exported model), without a `Learner`."
-        return cls(None, None, losses, logits=logits, targs=targs, inputs=inputs, vocab=vocab, view=view, model=model)
-
     def __len__(self): return len(self.targs)
     def __repr__(self): return f"ECGInterpretation({len(self)} beats, classes {self.vocab}, view {self.view!r})"
 
-# %% ../nbs/30_interpret.ipynb #9c009152
+# %% ../nbs/30_interpret.ipynb #b2767a01
+@patch(cls_method=True)
+def from_learner(cls:ECGInterpretation, learn,          # a trained `Learner` (e.g. from `ecg_learner`)
+                 ds_idx:int=1,        # index of `learn.dls` to interpret when `dl` is None (1: validation)
+                 dl=None,             # any labelled loader, e.g. `dls.test_dl(df, with_labels=True)`
+                 act=None,            # kept for fastai compatibility
+                 max_input_mb:float=256, # keep the model inputs when they fit in this many MB (else recomputed when needed)
+                 progress:bool=True,  # show fastai's progress bar while predicting
+                ):
+    "Predict `dl` (default: `learn.dls[ds_idx]`) once and keep logits, probabilities, targets, losses and inputs."
+    if dl is None: dl = learn.dls[ds_idx].new(shuffle=False, drop_last=False)
+    elif getattr(dl, 'shuffle', False) or getattr(dl, 'drop_last', False): dl = dl.new(shuffle=False, drop_last=False)
+    ds = getattr(dl, 'dataset', None)
+    if ds is not None and hasattr(ds, '__len__') and len(ds) == 0: raise ValueError("The DataLoader holds no beats: nothing to interpret")
+    if getattr(ds, 'labeled', True) is False:
+        raise ValueError("Interpretation needs the true labels: build the loader with dls.test_dl(df, with_labels=True) from a table with a 'target' column")
+    keep = _KeepInputs(max_input_mb * 2**20)
+    with (nullcontext() if progress else learn.no_bar()):
+        logits, targs, losses = learn.get_preds(dl=dl, with_loss=True, act=noop, cbs=[keep])
+    return cls(learn, dl, losses, act, logits=logits, targs=targs, inputs=keep.inputs)
+
+# %% ../nbs/30_interpret.ipynb #b074aa69
+@patch(cls_method=True)
+def from_preds(cls:ECGInterpretation, logits, # model outputs `(beats, classes)`
+               targs,       # true integer labels
+               vocab,       # class codes in label order
+               losses=None, inputs=None, view:str='1d', model=None, # optional: per-beat losses, model inputs and the model, for top losses and saliency
+              ):
+    "An interpretation from predictions made elsewhere (e.g. by an exported model), without a `Learner`."
+    return cls(None, None, losses, logits=logits, targs=targs, inputs=inputs, vocab=vocab, view=view, model=model)
+
+# %% ../nbs/30_interpret.ipynb #9d80c4f7
 def _labels_of(self:ECGInterpretation, thresholds=None)->np.ndarray:
     if thresholds is None: return self.preds.numpy()
     if isinstance(thresholds, OperatingPoint):
@@ -401,11 +178,13 @@ def _labels_of(self:ECGInterpretation, thresholds=None)->np.ndarray:
         return thresholds.predict(self.logits)
     return apply_thresholds(self.probs, thresholds, self.vocab)
 
+# %% ../nbs/30_interpret.ipynb #43ddf008
 def _ovr(self:ECGInterpretation, c, T=None):
     "True/false of 'is class c' and the probability of class c (at temperature T)."
     p = self.probs if T is None or T == 1 else self.calibrated_probs(T)
     return (self.targs.numpy() == c), p[:, c].numpy()
 
+# %% ../nbs/30_interpret.ipynb #cf4c2708
 def _class_list(self:ECGInterpretation, classes):
     if classes is None:
         present = set(self.targs.unique().tolist())
@@ -413,16 +192,19 @@ def _class_list(self:ECGInterpretation, classes):
     else: labels = [_class_index(c, self.vocab) for c in ([classes] if isinstance(classes, (str, numbers.Integral)) else classes)]
     return labels
 
+# %% ../nbs/30_interpret.ipynb #6e2c9d54
 @patch
 def decisions(self:ECGInterpretation, thresholds=None)->np.ndarray:
     "Predicted labels: argmax, or under `thresholds` ({class: threshold} or an `OperatingPoint`)."
     return _labels_of(self, thresholds)
 
+# %% ../nbs/30_interpret.ipynb #470aebaf
 @patch
 def confusion_matrix(self:ECGInterpretation, thresholds=None)->np.ndarray:
     "Confusion matrix (rows true, columns predicted) of the argmax decision or of `thresholds`."
     return confusion(self.targs.numpy(), self.decisions(thresholds), len(self.vocab))
 
+# %% ../nbs/30_interpret.ipynb #ecd82210
 @patch
 def most_confused(self:ECGInterpretation, min_val:int=1, thresholds=None)->list:
     "(true, predicted, count) of the off-diagonal cells with at least `min_val` beats, largest first."
@@ -431,17 +213,19 @@ def most_confused(self:ECGInterpretation, min_val:int=1, thresholds=None)->list:
     res = [(self.vocab[i], self.vocab[j], int(cm[i, j])) for i, j in zip(*np.where(cm >= min_val))]
     return sorted(res, key=lambda o: o[2], reverse=True)
 
+# %% ../nbs/30_interpret.ipynb #bce0b03a
 @patch
 def classification_report(self:ECGInterpretation, thresholds=None)->pd.DataFrame:
     "Precision, recall, F1 and support per class, with macro and weighted averages, as a DataFrame."
     return scores_from_confusion(self.confusion_matrix(thresholds), self.vocab)
 
+# %% ../nbs/30_interpret.ipynb #3e08593b
 @patch
 def print_classification_report(self:ECGInterpretation, thresholds=None):
     "Print the classification report."
     print(self.classification_report(thresholds).round(3).to_string())
 
-# %% ../nbs/30_interpret.ipynb #e66e8775
+# %% ../nbs/30_interpret.ipynb #d1f7df16
 def _cells(ax, vals, fmt, cmap, vmin=0, vmax=1, fontsize=9):
     "Colour `vals` as an image on `ax` and write each value in its cell, dark on light and light on dark."
     ax.imshow(vals, cmap=cmap, vmin=vmin, vmax=vmax, aspect='auto')
@@ -451,6 +235,37 @@ def _cells(ax, vals, fmt, cmap, vmin=0, vmax=1, fontsize=9):
         r, g, b, _ = cm((v - vmin) / (vmax - vmin))
         ax.text(j, i, fmt(i, j), ha='center', va='center', fontsize=fontsize, color='white' if 0.3*r + 0.59*g + 0.11*b < 0.5 else 'black')
 
+# %% ../nbs/30_interpret.ipynb #318b40db
+def confusion_figure(cm,                    # confusion matrix `(n, n)`: rows true class, columns predicted class
+                     vocab,                 # class names in label order
+                     title:str='Confusion matrix', # figure title
+                     normalize:bool=False,  # show each true class's share instead of counts
+                     cmap:str='Blues',      # colormap of the matrix
+                     norm_dec:int=2,        # decimals of shares
+                     plot_txt:bool=True,    # write the numbers in the cells
+                     figsize=None,          # figure size (default grows with the classes)
+                     pyplot:bool=True,      # draw with pyplot; False: a bare `Figure` (callbacks, other threads)
+                    )->Figure:
+    "Confusion matrix `cm` with per-class recall (right margin) and precision (bottom margin); returns the figure."
+    cm, vocab = np.asarray(cm, dtype=np.int64), [str(v) for v in vocab]
+    n = len(vocab)
+    rep = scores_from_confusion(cm, vocab).iloc[:n]
+    share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    figsize = figsize or (0.75 * n + 2.6, 0.75 * n + 2.)
+    fig = plt.figure(figsize=figsize) if pyplot else Figure(figsize=figsize)
+    gs = fig.add_gridspec(2, 2, width_ratios=[n, 1.2], height_ratios=[n, 1], wspace=0.06, hspace=0.08)
+    ax, axr, axb = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[1, 0])
+    fmt = (lambda i, j: f'{share[i, j]:.{norm_dec}f}') if normalize else (lambda i, j: f'{cm[i, j]}')
+    _cells(ax, share, fmt if plot_txt else (lambda i, j: ''), cmap)
+    _cells(axr, rep.recall.values[:, None], lambda i, j: f'{rep.recall.iloc[i]:.{norm_dec}f}', 'RdYlGn')
+    _cells(axb, rep.precision.values[None], lambda i, j: f'{rep.precision.iloc[j]:.{norm_dec}f}', 'RdYlGn')
+    ax.set_yticks(range(n), vocab); ax.set_xticks([]); ax.set_ylabel('true')
+    axb.set_xticks(range(n), vocab); axb.set_yticks([0], ['precision']); axb.set_xlabel('predicted')
+    axr.set_xticks([0], ['recall']); axr.xaxis.tick_top(); axr.set_yticks([])
+    ax.set_title(title, fontsize=10)
+    return fig
+
+# %% ../nbs/30_interpret.ipynb #1c8d0da5
 @patch
 def plot_confusion_matrix(self:ECGInterpretation,
                           normalize:bool=False,   # show each true class's share instead of counts
@@ -463,25 +278,13 @@ def plot_confusion_matrix(self:ECGInterpretation,
                           save=None, overwrite:bool=False, # save to this .png/.pdf/.svg; replace an existing file
                          ):
     "Confusion matrix with per-class recall (right margin) and precision (bottom margin); returns the figure."
-    cm, n = self.confusion_matrix(thresholds), len(self.vocab)
-    rep = scores_from_confusion(cm, self.vocab).iloc[:n]
-    share = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    fig = plt.figure(figsize=figsize or (0.75 * n + 2.6, 0.75 * n + 2.))
-    gs = fig.add_gridspec(2, 2, width_ratios=[n, 1.2], height_ratios=[n, 1], wspace=0.06, hspace=0.08)
-    ax, axr, axb = fig.add_subplot(gs[0, 0]), fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[1, 0])
-    fmt = (lambda i, j: f'{share[i, j]:.{norm_dec}f}') if normalize else (lambda i, j: f'{cm[i, j]}')
-    _cells(ax, share, fmt if plot_txt else (lambda i, j: ''), cmap)
-    _cells(axr, rep.recall.values[:, None], lambda i, j: f'{rep.recall.iloc[i]:.{norm_dec}f}', 'RdYlGn')
-    _cells(axb, rep.precision.values[None], lambda i, j: f'{rep.precision.iloc[j]:.{norm_dec}f}', 'RdYlGn')
-    ax.set_yticks(range(n), self.vocab); ax.set_xticks([]); ax.set_ylabel('true')
-    axb.set_xticks(range(n), self.vocab); axb.set_yticks([0], ['precision']); axb.set_xlabel('predicted')
-    axr.set_xticks([0], ['recall']); axr.xaxis.tick_top(); axr.set_yticks([])
+    cm = self.confusion_matrix(thresholds)
     if thresholds is None: sub = 'argmax'
     else: sub = ', '.join(f'{self.vocab[c]} ≥ {t:.3g}' for c, t in _check_thresholds(thresholds, self.vocab))
-    ax.set_title(f'{title}\n{len(self)} beats; decision: {sub}', fontsize=10)
+    fig = confusion_figure(cm, self.vocab, f'{title}\n{len(self)} beats; decision: {sub}', normalize, cmap, norm_dec, plot_txt, figsize)
     return _finish(fig, save, overwrite)
 
-# %% ../nbs/30_interpret.ipynb #e9c1a493
+# %% ../nbs/30_interpret.ipynb #3b4f38ad
 def _x_of(self:ECGInterpretation, idxs)->Tensor:
     "Model inputs of beats `idxs`: kept ones, or recomputed through the loader's transforms."
     idxs = np.asarray(idxs, dtype=np.int64).reshape(-1)
@@ -498,6 +301,7 @@ def _x_of(self:ECGInterpretation, idxs)->Tensor:
         start += len(x)
     return torch.stack([got[i] for i in idxs])
 
+# %% ../nbs/30_interpret.ipynb #14e88026
 def _beats_of(self:ECGInterpretation, idxs)->np.ndarray:
     "The 1D beats `(n, samples)` of `idxs` (first lead): from the dataset when it has them, else the 'raw' input channel."
     idxs = np.asarray(idxs, dtype=np.int64).reshape(-1)
@@ -508,6 +312,7 @@ def _beats_of(self:ECGInterpretation, idxs)->np.ndarray:
     names = list(getattr(x, 'names', None) or [])
     return x.as_subclass(Tensor)[:, names.index('raw') if 'raw' in names else 0].float().numpy()
 
+# %% ../nbs/30_interpret.ipynb #1ab6312a
 def _where(self:ECGInterpretation, i)->str:
     "'record 208, sample 12345' (the R-peak) for a beat from a PhysioNet record, else ''."
     items = getattr(getattr(self.dl, 'dataset', None), 'items', None)
@@ -515,11 +320,7 @@ def _where(self:ECGInterpretation, i)->str:
     r = items.iloc[int(i)]
     return f"record {r['record']}" + (f", sample {int(r['rpeak'])}" if 'rpeak' in items.columns else '')
 
-def _beat_ax(ax, beat, fs=FS):
-    t = beat_times_ms(len(beat), fs)
-    ax.plot(t, beat, color='k', lw=1); ax.set_xlabel('ms after R-peak', fontsize=8); ax.tick_params(labelsize=7)
-    return t
-
+# %% ../nbs/30_interpret.ipynb #daa0f78b
 @patch
 def __getitem__(self:ECGInterpretation, idxs):
     "Inputs, probabilities, targets, decoded predictions and losses of beats `idxs` (from the kept predictions)."
@@ -528,6 +329,7 @@ def __getitem__(self:ECGInterpretation, idxs):
     i = torch.as_tensor(np.asarray(idxs, dtype=np.int64))
     return _x_of(self, i.numpy()), self.probs[i], self.targs[i], self.preds[i], self.losses[i]
 
+# %% ../nbs/30_interpret.ipynb #dd90d485
 @patch
 def plot_top_losses(self:ECGInterpretation,
                     k=9,                  # number of beats, or a list of positions in the top-loss order
@@ -566,7 +368,7 @@ def plot_top_losses(self:ECGInterpretation,
     fig.tight_layout()
     return _finish(fig, save, overwrite)
 
-# %% ../nbs/30_interpret.ipynb #76204584
+# %% ../nbs/30_interpret.ipynb #e382a37f
 @patch
 def auroc(self:ECGInterpretation)->dict:
     "Area under the ROC curve of every class, one vs rest (`nan` for a class absent from, or alone in, the data)."
@@ -576,6 +378,7 @@ def auroc(self:ECGInterpretation)->dict:
         res[v] = float(skm.roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float('nan')
     return res
 
+# %% ../nbs/30_interpret.ipynb #166a5b84
 @patch
 def average_precision(self:ECGInterpretation)->dict:
     "Average precision (area under the precision-recall curve) of every class, one vs rest (`nan` when absent)."
@@ -585,6 +388,7 @@ def average_precision(self:ECGInterpretation)->dict:
         res[v] = float(skm.average_precision_score(y, p)) if y.any() else float('nan')
     return res
 
+# %% ../nbs/30_interpret.ipynb #8e360a3c
 def _marks(mark, vocab):
     "{class: [(recall, precision, threshold)]} from an `OperatingPoint`, a `RecallThreshold` or a list of them."
     if mark is None: return {}
@@ -594,11 +398,13 @@ def _marks(mark, vocab):
     for m in mark: out.setdefault(m.cls, []).append((m.recall, m.precision, m.threshold))
     return out
 
+# %% ../nbs/30_interpret.ipynb #17b739a0
 def _curve_fig(figsize, title):
     fig, ax = plt.subplots(figsize=figsize or (5.2, 4.4))
     ax.set_title(title, fontsize=10); ax.grid(alpha=0.3); ax.set_xlim(-0.01, 1.01); ax.set_ylim(-0.01, 1.02)
     return fig, ax
 
+# %% ../nbs/30_interpret.ipynb #26c91311
 @patch
 def plot_pr_curves(self:ECGInterpretation,
                    classes=None,        # classes to draw (default: every class present; binary: the positive class)
@@ -625,6 +431,7 @@ def plot_pr_curves(self:ECGInterpretation,
     ax.legend(fontsize=8, loc='lower left')
     return _finish(fig, save, overwrite)
 
+# %% ../nbs/30_interpret.ipynb #a366a0df
 @patch
 def plot_roc_curves(self:ECGInterpretation, classes=None, # classes to draw (default: every class present; binary: the positive class)
                     figsize=None, save=None, overwrite:bool=False):
@@ -640,33 +447,7 @@ def plot_roc_curves(self:ECGInterpretation, classes=None, # classes to draw (def
     ax.set_xlabel('false positive rate'); ax.set_ylabel('true positive rate (recall)'); ax.legend(fontsize=8, loc='lower right')
     return _finish(fig, save, overwrite)
 
-# %% ../nbs/30_interpret.ipynb #3b610600
-@dataclass(frozen=True)
-class RecallThreshold:
-    "A decision threshold on one class's probability chosen for a target recall, and what it costs."
-    cls:str                  # the class
-    threshold:float          # flag the class when its probability is >= this
-    target:float             # the recall asked for
-    recall:float             # recall reached on the data (>= target)
-    precision:float          # precision paid for it
-    n_flagged:int            # beats flagged as the class
-    n_true:int               # beats of the class in the data
-    false_positives:int      # flagged beats of other classes
-    default_recall:float     # the argmax decision's recall ...
-    default_precision:float  # ... and precision
-    default_flagged:int      # ... and beats it calls the class
-    temperature:float = 1.   # the probabilities' temperature
-
-    def __str__(self):
-        return (f"{self.cls}: p({self.cls}) >= {self.threshold:.4g} flags {self.n_flagged} beats: recall {self.recall:.3f} "
-                f"(argmax {self.default_recall:.3f}), precision {self.precision:.3f} (argmax {self.default_precision:.3f}), "
-                f"{self.false_positives} false alarms")
-
-def _check_target(target):
-    if isinstance(target, bool) or not isinstance(target, numbers.Real) or not 0 < target <= 1:
-        raise ValueError(f"target recall must be in (0, 1], got {target!r}")
-    return float(target)
-
+# %% ../nbs/30_interpret.ipynb #e1414354
 @patch
 def threshold_for_recall(self:ECGInterpretation,
                          target:float=0.9, # the recall to reach, in (0, 1]
@@ -689,6 +470,7 @@ def threshold_for_recall(self:ECGInterpretation,
     return RecallThreshold(self.vocab[c], thr, target, tp / n_true, tp / int(flag.sum()), int(flag.sum()), n_true, int(flag.sum()) - tp,
                            dtp / n_true, dtp / int(dflt.sum()) if dflt.any() else 0., int(dflt.sum()), float(T or 1.))
 
+# %% ../nbs/30_interpret.ipynb #7ea80cd2
 @patch
 def operating_point(self:ECGInterpretation,
                     targets,          # {class: target recall} in priority order, or one recall for the positive class of a binary task
@@ -701,7 +483,7 @@ def operating_point(self:ECGInterpretation,
     rts = [self.threshold_for_recall(t, c, T) for c, t in targets.items()]
     return OperatingPoint(self.vocab, {r.cls: r.threshold for r in rts}, float(T or 1.), {r.cls: asdict(r) for r in rts})
 
-# %% ../nbs/30_interpret.ipynb #58a03899
+# %% ../nbs/30_interpret.ipynb #71c29e0c
 @patch
 def calibrated_probs(self:ECGInterpretation, T:float=None)->Tensor:
     "softmax(logits / T); default T: the one `fit_temperature` found, else 1."
@@ -709,16 +491,19 @@ def calibrated_probs(self:ECGInterpretation, T:float=None)->Tensor:
     if isinstance(T, bool) or not isinstance(T, numbers.Real) or not T > 0: raise ValueError(f"T must be a positive number, got {T!r}")
     return _softmax(self.logits, T)
 
+# %% ../nbs/30_interpret.ipynb #d6a1ccd1
 @patch
 def nll(self:ECGInterpretation, T:float=1.)->float:
     "Mean negative log-likelihood of the true classes at temperature `T`."
     return float(F.cross_entropy(self.logits.double() / T, self.targs))
 
+# %% ../nbs/30_interpret.ipynb #56da2c80
 @patch
 def ece(self:ECGInterpretation, T:float=1., n_bins:int=15)->float:
     "Expected calibration error at temperature `T`."
     return expected_calibration_error(self.calibrated_probs(T), self.targs.numpy(), n_bins)
 
+# %% ../nbs/30_interpret.ipynb #e16e84bd
 @patch
 def fit_temperature(self:ECGInterpretation, max_iter:int=100)->TemperatureFit:
     "Fit temperature scaling on these beats (LBFGS on the NLL); keeps T in `self.temperature`."
@@ -726,6 +511,7 @@ def fit_temperature(self:ECGInterpretation, max_iter:int=100)->TemperatureFit:
     self.temperature = T
     return TemperatureFit(T, self.nll(1.), self.nll(T), self.ece(1.), self.ece(T), len(self))
 
+# %% ../nbs/30_interpret.ipynb #9a3c45e8
 @patch
 def plot_reliability(self:ECGInterpretation,
                      T:float=None,      # also draw the probabilities at this temperature (default: the fitted one, if any)
@@ -733,21 +519,9 @@ def plot_reliability(self:ECGInterpretation,
                      figsize=None, save=None, overwrite:bool=False):
     "Reliability diagram (accuracy against confidence per bin) with the ECE, before and after temperature scaling."
     T = T if T is not None else self.temperature
-    fig, (ax, hx) = plt.subplots(2, 1, figsize=figsize or (5, 5.2), sharex=True, gridspec_kw=dict(height_ratios=[3, 1]))
-    ax.plot([0, 1], [0, 1], ls='--', color='gray', lw=1, label='perfect calibration')
-    for t, col in [(1., 'tab:blue')] + ([(T, 'tab:orange')] if T not in (None, 1.) else []):
-        tab = reliability_bins(self.calibrated_probs(t), self.targs.numpy(), n_bins).dropna()
-        mid = (tab.lo + tab.hi) / 2
-        lbl = ('uncalibrated' if t == 1 else f'T = {t:.2f}') + f', ECE {self.ece(t, n_bins):.3f}'
-        ax.plot(mid, tab.accuracy, 'o-', color=col, label=lbl, ms=4)
-        hx.bar(mid, tab['count'], width=1 / n_bins * (0.45 if T not in (None, 1.) else 0.9), align='edge' if t != 1 else 'center', color=col, alpha=0.7)
-    ax.set_ylabel('accuracy'); ax.set_ylim(0, 1.02); ax.legend(fontsize=8, loc='upper left'); ax.grid(alpha=0.3)
-    ax.set_title(f'Reliability of the top class ({len(self)} beats)', fontsize=10)
-    hx.set_ylabel('beats'); hx.set_xlabel('confidence (top probability)'); hx.set_xlim(0, 1)
-    fig.tight_layout()
-    return _finish(fig, save, overwrite)
+    return _finish(plot_reliability_diagram(self.logits, self.targs.numpy(), T, n_bins, figsize), save, overwrite)
 
-# %% ../nbs/30_interpret.ipynb #3f70d54a
+# %% ../nbs/30_interpret.ipynb #6c6c2697
 def _saliency_maps(self:ECGInterpretation, idxs, method, target, n_steps, layer):
     "Raw saliency of beats `idxs` on the model input: `(n, L)` for beats, `(n, H, W)` for images; and the classes explained."
     if self.model is None: raise ValueError("Saliency needs the model: build the interpretation from a learner, or pass model= to from_preds")
@@ -761,8 +535,7 @@ def _saliency_maps(self:ECGInterpretation, idxs, method, target, n_steps, layer)
     if method == 'gradcam': return grad_cam(self.model, x, tg, layer), tg
     return integrated_gradients(self.model, x, tg, n_steps=n_steps).abs().sum(1), tg
 
-def _unit(s): return s / np.maximum(s.reshape(len(s), -1).max(1).reshape(-1, *[1] * (s.ndim - 1)), 1e-12)
-
+# %% ../nbs/30_interpret.ipynb #d2fb9a01
 @patch
 def saliency(self:ECGInterpretation,
              idxs,                   # positions of beats in this interpretation
@@ -776,6 +549,7 @@ def saliency(self:ECGInterpretation,
     s = saliency_to_time(_saliency_maps(self, idxs, method, target, n_steps, layer)[0], self.view)
     return _unit(s) if normalize else s
 
+# %% ../nbs/30_interpret.ipynb #6dfa2a06
 @patch
 def plot_saliency(self:ECGInterpretation,
                   idxs=4,                # beats to draw: positions, or a number of top-loss beats
@@ -790,30 +564,12 @@ def plot_saliency(self:ECGInterpretation,
     maps, tg = _saliency_maps(self, idxs, method, target, n_steps, layer)
     s, beats = _unit(saliency_to_time(maps, self.view)), _beats_of(self, idxs)
     if beats is None: raise ValueError("Cannot draw the beats: the loader's dataset does not hold the 1D beats")
-    two_d = self.view != '1d'
-    n = len(idxs); ncols = ncols or min(n, 4); nrows = -(-n // ncols); rows = 2 if two_d else 1
-    fig, axs = plt.subplots(nrows * rows, ncols, figsize=figsize or (3.8 * ncols, 2.6 * nrows * rows), squeeze=False)
-    for ax in axs.flat: ax.set_axis_off()
-    x = _x_of(self, idxs) if two_d else None
+    titles, colors = [], []
     for j, i in enumerate(idxs):
-        r, c = divmod(j, ncols)
-        t_, p_ = int(self.targs[i]), int(self.preds[i])
-        title = f"true {self.vocab[t_]} → pred {self.vocab[p_]} (p={float(self.probs[i, p_]):.2f})\n{method} for {self.vocab[int(tg[j])]}"
-        w = _where(self, i)
-        if w: title += f", {w}"
-        color = 'green' if t_ == p_ else 'firebrick'
-        if two_d:
-            im = axs[r * rows, c]; im.set_axis_on()
-            TensorECG2D(x[j].as_subclass(Tensor)[:1], names=[f'{self.view} image with saliency']).show(ctx=im, cmap='gray_r')
-            im.imshow(_unit(maps[j:j+1].numpy())[0], cmap='Reds', alpha=0.55, vmin=0, vmax=1, aspect='auto', interpolation='nearest')
-            im.set_title(title, fontsize=8, color=color)
-        ax = axs[r * rows + rows - 1, c]; ax.set_axis_on()
-        tm = beat_times_ms(len(beats[j]))
-        lo, hi = float(beats[j].min()), float(beats[j].max()); pad = 0.08 * (hi - lo + 1e-6)
-        ax.imshow(s[j][None], extent=(tm[0], tm[-1], lo - pad, hi + pad), aspect='auto', cmap='Reds', vmin=0, vmax=1,
-                  alpha=0.75, origin='lower', interpolation='bilinear')
-        _beat_ax(ax, beats[j]); ax.set_ylim(lo - pad, hi + pad)
-        if not two_d: ax.set_title(title, fontsize=8, color=color)
-    fig.suptitle(f"Saliency ({'Grad-CAM' if method == 'gradcam' else 'integrated gradients'}): darker red = more important", fontsize=10)
-    fig.tight_layout()
+        t_, p_, w = int(self.targs[i]), int(self.preds[i]), _where(self, i)
+        titles.append(f"true {self.vocab[t_]} → pred {self.vocab[p_]} (p={float(self.probs[i, p_]):.2f})\n{method} for {self.vocab[int(tg[j])]}" + (f", {w}" if w else ''))
+        colors.append('green' if t_ == p_ else 'firebrick')
+    two_d = self.view != '1d'
+    fig = plot_saliency_beats(beats, s, titles, colors, images=_x_of(self, idxs) if two_d else None, maps=maps.numpy() if two_d else None,
+                              view=self.view, method=method, ncols=ncols, figsize=figsize)
     return _finish(fig, save, overwrite)

@@ -10,29 +10,30 @@ import json, os, re, tempfile, time, numbers, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from fastcore.basics import store_attr
+from fastcore.basics import store_attr, patch
 from fastai.callback.core import Callback, GatherPredsCallback
 from fastai.callback.schedule import LRFinder, valley
 from fastai.callback.progress import ProgressCallback
 from fastai.learner import Recorder
 from matplotlib.figure import Figure
-from sklearn import metrics as skm
 import mlflow
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 import heartai
 from .learner import export_model
+from .interpret import confusion, scores_from_confusion, confusion_figure
 from .models.core import count_params
 
 # %% auto #0
 __all__ = ['DEFAULT_TRACKING_URI', 'DEFAULT_EXPERIMENT', 'tracking_uri', 'experiment_id', 'flatten_params', 'learner_params',
            'valid_report', 'plot_confusion', 'plot_lr_find', 'MLflowCallback', 'run_status', 'track']
 
-# %% ../nbs/40_tracking.ipynb #64bea6b5
+# %% ../nbs/40_tracking.ipynb #41c22793
 DEFAULT_TRACKING_URI = 'sqlite:///mlflow.db'  # local SQLite database in the working directory
 DEFAULT_EXPERIMENT = 'heartai'  # MLflow experiment of heartai runs unless told otherwise
 
+# %% ../nbs/40_tracking.ipynb #2e4ee4fe
 def tracking_uri(uri:str=None, # a tracking URI; default: `$MLFLOW_TRACKING_URI`, else `DEFAULT_TRACKING_URI`
                 )->str:
     "The MLflow tracking URI to use, with a relative SQLite path made absolute (so other processes find the same file)."
@@ -42,12 +43,14 @@ def tracking_uri(uri:str=None, # a tracking URI; default: `$MLFLOW_TRACKING_URI`
         if p and p != ':memory:' and not Path(p).is_absolute(): uri = 'sqlite:///' + str(Path(p).resolve())
     return uri
 
+# %% ../nbs/40_tracking.ipynb #ec4b9db7
 def _artifact_root(uri, experiment):
     "Artifact location for a new experiment: `mlartifacts/<name>` next to a SQLite database, else MLflow's default."
     if not uri.startswith('sqlite:///'): return None
     slug = re.sub(r'[^A-Za-z0-9_.-]+', '_', experiment).strip('_') or 'experiment'
     return (Path(uri[len('sqlite:///'):]).parent/'mlartifacts'/slug).as_uri()
 
+# %% ../nbs/40_tracking.ipynb #7b37478c
 def experiment_id(client:MlflowClient, # a client of the tracking store
                   name:str=DEFAULT_EXPERIMENT, # experiment name
                  )->str:
@@ -62,7 +65,7 @@ def experiment_id(client:MlflowClient, # a client of the tracking store
         raise ValueError(f"MLflow experiment {name!r} is deleted in {client.tracking_uri}; restore it or choose another name")
     return e.experiment_id
 
-# %% ../nbs/40_tracking.ipynb #45d4ee3c
+# %% ../nbs/40_tracking.ipynb #55f026ea
 def _fmt(v):
     if isinstance(v, (list, tuple)): return ','.join(_fmt(x) for x in v)
     if isinstance(v, float): return repr(v)
@@ -71,6 +74,7 @@ def _fmt(v):
     if isinstance(v, slice): return f"slice({_fmt(v.start)},{_fmt(v.stop)})"
     return str(v)
 
+# %% ../nbs/40_tracking.ipynb #3fcb4fa2
 def flatten_params(d:dict, # a possibly nested dict of settings
                    prefix:str='', # prepended to every key
                   )->dict:
@@ -82,10 +86,12 @@ def flatten_params(d:dict, # a possibly nested dict of settings
         else: out[key] = _fmt(v)[:1000]
     return out
 
+# %% ../nbs/40_tracking.ipynb #a5a6265e
 def _name(f):
     f = getattr(f, 'func', f)  # a partial
     return getattr(f, '__name__', None) or type(f).__name__
 
+# %% ../nbs/40_tracking.ipynb #42686231
 def learner_params(learn, # a fastai Learner (an `ECGLearner` gives the most)
                   )->dict:
     "Configuration of `learn` and its data as flat MLflow params."
@@ -112,7 +118,7 @@ def learner_params(learn, # a fastai Learner (an `ECGLearner` gives the most)
     d['heartai_version'] = heartai.__version__
     return d
 
-# %% ../nbs/40_tracking.ipynb #d4379297
+# %% ../nbs/40_tracking.ipynb #c7fde573
 def valid_report(learn, # a trained Learner with `dls.vocab`
                  dl=None, # the data to evaluate (default: the validation set)
                 ):
@@ -124,34 +130,22 @@ def valid_report(learn, # a trained Learner with `dls.vocab`
     finally:
         for cb in quiet: cb.run = True
     vocab = [str(v) for v in learn.dls.vocab]
-    labels = list(range(len(vocab)))
     y, p = targs.view(-1).cpu().numpy(), preds.float().argmax(-1).view(-1).cpu().numpy()
-    cm = pd.DataFrame(skm.confusion_matrix(y, p, labels=labels), index=pd.Index(vocab, name='true'),
-                      columns=pd.Index(vocab, name='predicted'))
-    rep = skm.classification_report(y, p, labels=labels, target_names=vocab, output_dict=True, zero_division=0)
-    acc = rep.pop('accuracy', None)
-    rep = pd.DataFrame(rep).T
-    if acc is not None: rep.loc['accuracy'] = [np.nan, np.nan, acc, rep.loc['macro avg', 'support']]
+    c = confusion(y, p, len(vocab))
+    cm = pd.DataFrame(c, index=pd.Index(vocab, name='true'), columns=pd.Index(vocab, name='predicted'))
+    rep = scores_from_confusion(c, vocab)
+    rep.loc['accuracy'] = [np.nan, np.nan, np.trace(c) / max(c.sum(), 1), rep.loc['macro avg', 'support']]
     rep['support'] = rep['support'].astype(int)
     return cm, rep
 
+# %% ../nbs/40_tracking.ipynb #f0772968
 def plot_confusion(cm:pd.DataFrame, # confusion matrix from `valid_report`
                    title:str='Confusion matrix (validation)',
                   )->Figure:
-    "The confusion matrix as a figure: counts in the cells, colour = fraction of the true class."
-    a = cm.to_numpy()
-    frac = a / np.maximum(a.sum(1, keepdims=True), 1)
-    n = len(cm)
-    fig = Figure(figsize=(1.2 + 0.7*n, 1 + 0.65*n))
-    ax = fig.add_subplot()
-    ax.imshow(frac, cmap='Blues', vmin=0, vmax=1)
-    for i in range(n):
-        for j in range(n): ax.text(j, i, f"{a[i, j]}", ha='center', va='center', fontsize=8, color='white' if frac[i, j] > .6 else 'black')
-    ax.set_xticks(range(n), cm.columns); ax.set_yticks(range(n), cm.index)
-    ax.set_xlabel('predicted'); ax.set_ylabel('true'); ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    return fig
+    "The confusion matrix as a figure (`heartai.interpret.confusion_figure`, without pyplot): counts, recall and precision margins."
+    return confusion_figure(cm.to_numpy(), list(cm.index), title, pyplot=False)
 
+# %% ../nbs/40_tracking.ipynb #39a86472
 def plot_lr_find(lrs, losses, suggestion=None)->Figure:
     "The lr_find curve (smoothed loss against learning rate), with the suggested learning rate marked."
     fig = Figure(figsize=(5, 3.2))
@@ -162,12 +156,14 @@ def plot_lr_find(lrs, losses, suggestion=None)->Figure:
     fig.tight_layout()
     return fig
 
-# %% ../nbs/40_tracking.ipynb #89a8a6f4
+# %% ../nbs/40_tracking.ipynb #ac6a443a
 def _now(): return int(time.time() * 1000)
 
+# %% ../nbs/40_tracking.ipynb #2cc03d23
 def _chunks(xs, n=100):
     for i in range(0, len(xs), n): yield xs[i:i+n]
 
+# %% ../nbs/40_tracking.ipynb #5cdbd02c
 class MLflowCallback(Callback):
     "Log a fastai training run to MLflow: configuration, per-epoch metrics, lr_find plot, confusion matrix, report, model."
     order = Recorder.order + 2  # after the Recorder (and heartai's checkpointing) has the epoch's values
@@ -186,72 +182,6 @@ class MLflowCallback(Callback):
 
     @property
     def name(self): return 'mlflow'
-
-    # -- run lifetime ------------------------------------------------------------------------------------------------
-    def start(self, learn=None):
-        "Open the MLflow run (done by `track`, or at the first fit); returns its id (`run_id` stays set after the run ends)."
-        if self._open: return self.run_id
-        self.uri = tracking_uri(self.uri)
-        self.client = MlflowClient(tracking_uri=self.uri)
-        eid = experiment_id(self.client, self.experiment)
-        parent = self.parent_run_id
-        if parent is None and mlflow.active_run() is not None and tracking_uri(mlflow.get_tracking_uri()) == self.uri:
-            parent = mlflow.active_run().info.run_id
-        tags = {'heartai.version': heartai.__version__, 'mlflow.source.name': 'heartai', **(self.tags or {})}
-        if parent is not None: tags['mlflow.parentRunId'] = parent
-        name = self.run_name or getattr(learn, 'arch', None)
-        self.run_id, self._open = self.client.create_run(eid, tags=tags, run_name=name).info.run_id, True
-        self._logged, self._n_fit, self._epoch_step = {}, 0, 0
-        self.log_params(self.params or {})
-        return self.run_id
-
-    def log_params(self, d:dict):
-        "Log the new keys of `d` (flattened) as params; a key logged before keeps its first value."
-        new = {k: v for k, v in flatten_params(d).items() if k not in self._logged}
-        for ch in _chunks(list(new.items())):
-            self.client.log_batch(self.run_id, params=[Param(k, v) for k, v in ch])
-        self._logged.update(new)
-
-    def log_metrics(self, d:dict, step:int=0):
-        "Log numeric values of `d` as metrics at `step` (non-numbers are skipped)."
-        ms = [Metric(k, float(v), _now(), step) for k, v in d.items()
-              if isinstance(v, (numbers.Number, np.number)) or (isinstance(v, torch.Tensor) and v.numel() == 1)]
-        for ch in _chunks(ms, 500): self.client.log_batch(self.run_id, metrics=ch)
-
-    def log_figure(self, fig, name:str):
-        "Save `fig` as the PNG artifact `name`."
-        with tempfile.TemporaryDirectory() as d:
-            fig.savefig(Path(d)/name, dpi=110); self.client.log_artifact(self.run_id, str(Path(d)/name))
-
-    def log_final(self, learn):
-        "Log the confusion matrix, the classification report and the exported model of `learn` as artifacts."
-        with tempfile.TemporaryDirectory() as d:
-            d = Path(d)
-            if self.log_plots:
-                cm, rep = valid_report(learn)
-                plot_confusion(cm).savefig(d/'confusion_matrix.png', dpi=110)
-                cm.to_csv(d/'confusion_matrix.csv'); rep.to_csv(d/'classification_report.csv')
-                (d/'classification_report.json').write_text(rep.to_json(orient='index', indent=2))
-                for f in ('confusion_matrix.png', 'confusion_matrix.csv', 'classification_report.csv', 'classification_report.json'):
-                    self.client.log_artifact(self.run_id, str(d/f))
-            if self.log_model and getattr(learn, 'arch', None) is not None:
-                export_model(learn, d/'model')
-                self.client.log_artifacts(self.run_id, str(d/'model'), 'model')
-
-    def end(self, status:str='FINISHED', error:BaseException=None):
-        "Close the run with `status` ('FINISHED', 'FAILED' or 'KILLED'), recording `error` as the tag `heartai.error`."
-        if not self._open: return
-        try:
-            if self._pending_lrf is not None: self._log_lr_find()
-            if error is not None: self.client.set_tag(self.run_id, 'heartai.error', f"{type(error).__name__}: {error}"[:5000])
-        finally:
-            self.client.set_terminated(self.run_id, status)
-            self._open, self._own = False, False
-
-    def attach(self, learn):
-        "Add this callback to `learn` (for a run opened before the learner existed)."
-        if self not in learn.cbs: learn.add_cb(self)
-        return learn
 
     # -- fastai events -----------------------------------------------------------------------------------------------
     def _skip(self): return any(isinstance(cb, GatherPredsCallback) for cb in self.learn.cbs)
@@ -293,32 +223,115 @@ class MLflowCallback(Callback):
             except BaseException as e: self.end('FAILED', e); raise
             self.end('FINISHED')
 
-    # -- lr_find -----------------------------------------------------------------------------------------------------
-    def _remember_lr_find(self):
-        rec = self.learn.recorder
-        n = len(rec.losses)
-        lrs = np.array(rec.lrs[n//10:max(n-5, n//10+1)], dtype=float)
-        losses = np.array([float(l) for l in rec.losses[n//10:max(n-5, n//10+1)]])
-        ok = np.isfinite(losses)
-        if ok.sum() < 3: return
-        lrs, losses = lrs[ok], losses[ok]
-        try: sugg = float(valley(torch.tensor(lrs), torch.tensor(losses), n)[0])
-        except Exception: sugg = None
-        self._pending_lrf = (lrs, losses, sugg)
+# %% ../nbs/40_tracking.ipynb #11d41d3f
+@patch
+def start(self:MLflowCallback, learn=None):
+    "Open the MLflow run (done by `track`, or at the first fit); returns its id (`run_id` stays set after the run ends)."
+    if self._open: return self.run_id
+    self.uri = tracking_uri(self.uri)
+    self.client = MlflowClient(tracking_uri=self.uri)
+    eid = experiment_id(self.client, self.experiment)
+    parent = self.parent_run_id
+    if parent is None and mlflow.active_run() is not None and tracking_uri(mlflow.get_tracking_uri()) == self.uri:
+        parent = mlflow.active_run().info.run_id
+    tags = {'heartai.version': heartai.__version__, 'mlflow.source.name': 'heartai', **(self.tags or {})}
+    if parent is not None: tags['mlflow.parentRunId'] = parent
+    name = self.run_name or getattr(learn, 'arch', None)
+    self.run_id, self._open = self.client.create_run(eid, tags=tags, run_name=name).info.run_id, True
+    self._logged, self._n_fit, self._epoch_step = {}, 0, 0
+    self.log_params(self.params or {})
+    return self.run_id
 
-    def _log_lr_find(self):
-        lrs, losses, sugg = self._pending_lrf
-        self._pending_lrf = None
-        self.log_figure(plot_lr_find(lrs, losses, sugg), 'lr_find.png')
-        if sugg is not None: self.log_params({'lr_find.valley': float(f'{sugg:.4g}')})
+# %% ../nbs/40_tracking.ipynb #1d50d5e4
+@patch
+def log_params(self:MLflowCallback, d:dict):
+    "Log the new keys of `d` (flattened) as params; a key logged before keeps its first value."
+    new = {k: v for k, v in flatten_params(d).items() if k not in self._logged}
+    for ch in _chunks(list(new.items())):
+        self.client.log_batch(self.run_id, params=[Param(k, v) for k, v in ch])
+    self._logged.update(new)
 
-# %% ../nbs/40_tracking.ipynb #d99b2cd5
+# %% ../nbs/40_tracking.ipynb #c3977352
+@patch
+def log_metrics(self:MLflowCallback, d:dict, step:int=0):
+    "Log numeric values of `d` as metrics at `step` (non-numbers are skipped)."
+    ms = [Metric(k, float(v), _now(), step) for k, v in d.items()
+          if isinstance(v, (numbers.Number, np.number)) or (isinstance(v, torch.Tensor) and v.numel() == 1)]
+    for ch in _chunks(ms, 500): self.client.log_batch(self.run_id, metrics=ch)
+
+# %% ../nbs/40_tracking.ipynb #9acc1c75
+@patch
+def log_figure(self:MLflowCallback, fig, name:str):
+    "Save `fig` as the PNG artifact `name`."
+    with tempfile.TemporaryDirectory() as d:
+        fig.savefig(Path(d)/name, dpi=110); self.client.log_artifact(self.run_id, str(Path(d)/name))
+
+# %% ../nbs/40_tracking.ipynb #a6870202
+@patch
+def log_final(self:MLflowCallback, learn):
+    "Log the confusion matrix, the classification report and the exported model of `learn` as artifacts."
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        if self.log_plots:
+            cm, rep = valid_report(learn)
+            plot_confusion(cm).savefig(d/'confusion_matrix.png', dpi=110)
+            cm.to_csv(d/'confusion_matrix.csv'); rep.to_csv(d/'classification_report.csv')
+            (d/'classification_report.json').write_text(rep.to_json(orient='index', indent=2))
+            for f in ('confusion_matrix.png', 'confusion_matrix.csv', 'classification_report.csv', 'classification_report.json'):
+                self.client.log_artifact(self.run_id, str(d/f))
+        if self.log_model and getattr(learn, 'arch', None) is not None:
+            export_model(learn, d/'model')
+            self.client.log_artifacts(self.run_id, str(d/'model'), 'model')
+
+# %% ../nbs/40_tracking.ipynb #5cfc6074
+@patch
+def end(self:MLflowCallback, status:str='FINISHED', error:BaseException=None):
+    "Close the run with `status` ('FINISHED', 'FAILED' or 'KILLED'), recording `error` as the tag `heartai.error`."
+    if not self._open: return
+    try:
+        if self._pending_lrf is not None: self._log_lr_find()
+        if error is not None: self.client.set_tag(self.run_id, 'heartai.error', f"{type(error).__name__}: {error}"[:5000])
+    finally:
+        self.client.set_terminated(self.run_id, status)
+        self._open, self._own = False, False
+
+# %% ../nbs/40_tracking.ipynb #b89b91a9
+@patch
+def attach(self:MLflowCallback, learn):
+    "Add this callback to `learn` (for a run opened before the learner existed)."
+    if self not in learn.cbs: learn.add_cb(self)
+    return learn
+
+# %% ../nbs/40_tracking.ipynb #9c897f48
+@patch
+def _remember_lr_find(self:MLflowCallback):
+    rec = self.learn.recorder
+    n = len(rec.losses)
+    lrs = np.array(rec.lrs[n//10:max(n-5, n//10+1)], dtype=float)
+    losses = np.array([float(l) for l in rec.losses[n//10:max(n-5, n//10+1)]])
+    ok = np.isfinite(losses)
+    if ok.sum() < 3: return
+    lrs, losses = lrs[ok], losses[ok]
+    try: sugg = float(valley(torch.tensor(lrs), torch.tensor(losses), n)[0])
+    except Exception: sugg = None
+    self._pending_lrf = (lrs, losses, sugg)
+
+# %% ../nbs/40_tracking.ipynb #d4862023
+@patch
+def _log_lr_find(self:MLflowCallback):
+    lrs, losses, sugg = self._pending_lrf
+    self._pending_lrf = None
+    self.log_figure(plot_lr_find(lrs, losses, sugg), 'lr_find.png')
+    if sugg is not None: self.log_params({'lr_find.valley': float(f'{sugg:.4g}')})
+
+# %% ../nbs/40_tracking.ipynb #817e96e0
 def run_status(e:BaseException)->str:
     "MLflow status of a run ended by exception `e`."
     if isinstance(e, KeyboardInterrupt): return 'KILLED'
     if isinstance(e, SystemExit) and e.code in (0, None): return 'FINISHED'
     return 'FAILED'
 
+# %% ../nbs/40_tracking.ipynb #5286c48e
 @contextmanager
 def track(learn=None, # the Learner to track (or `None`, and `attach` it later)
           experiment:str=DEFAULT_EXPERIMENT, # MLflow experiment name

@@ -12,20 +12,20 @@ from fastai.torch_core import TensorCategory
 from fastai.data.core import TfmdDL, DataLoaders
 from fastai.data.block import TransformBlock
 from fastai.data.transforms import Category, CategoryMap
-from fastai.imports import dispatch
 from fastcore.meta import delegates
-import fastai.interpret  # defines `plot_top_losses`, which heartai extends for beats below
+from fastcore.basics import patch
 from fasttransform import Transform
 from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, BeatVocab, get_vocab, default_device, _check_seed
 from .transforms import *
 
 # %% auto #0
-__all__ = ['lead_columns', 'beat_array', 'ECGDataset', 'ECGDL', 'ECGDataLoaders', 'show_batch', 'show_results', 'plot_top_losses',
-           'get_beat', 'ToTensorECG', 'ECGBlock']
+__all__ = ['lead_columns', 'beat_array', 'ECGDataset', 'ECGDL', 'ECGDataLoaders', 'get_beat', 'ToTensorECG', 'ECGBlock',
+           'show_batch', 'show_results', 'plot_top_losses']
 
-# %% ../../nbs/04_data.block.ipynb #78764aea
+# %% ../../nbs/04_data.block.ipynb #6f3c6ae6
 _LEAD_COL = re.compile(r'^(.+)_(\d+)$')
 
+# %% ../../nbs/04_data.block.ipynb #719e3c2a
 def lead_columns(df:pd.DataFrame, # a beats table
                  leads=None,      # lead names to use, in this order (default: all, in column order)
                  source:str='df', # what to call the table in error messages
@@ -48,6 +48,7 @@ def lead_columns(df:pd.DataFrame, # a beats table
                          f"(one lead: '0'..'{BEAT_LEN-1}'; several leads: '<lead>_0'..'<lead>_{BEAT_LEN-1}')")
     return found
 
+# %% ../../nbs/04_data.block.ipynb #b5e18ad8
 def beat_array(df:pd.DataFrame, # a beats table, one or several leads
                leads=None,      # lead names to use (multi-lead tables)
                source:str='df', # what to call the table in error messages
@@ -63,7 +64,7 @@ def beat_array(df:pd.DataFrame, # a beats table, one or several leads
         raise ValueError(f"{source}: sample {X[i, l, j]} is not a finite number (row {i}, column {col!r}); {int(bad.any((1, 2)).sum())} beats have such values")
     return X, [l or 'lead0' for l in cols]
 
-# %% ../../nbs/04_data.block.ipynb #a09bad82
+# %% ../../nbs/04_data.block.ipynb #ff7991ec
 def _as_tensor3(X):
     "`X` as a float32 tensor `(n, leads, samples)` sharing memory with a NumPy array or memory map where possible."
     if not isinstance(X, Tensor):
@@ -77,10 +78,12 @@ def _as_tensor3(X):
     if X.ndim != 3: raise ValueError(f"beats must be an array (n, samples) or (n, leads, samples), got shape {tuple(X.shape)}")
     return X
 
+# %% ../../nbs/04_data.block.ipynb #7e7690e1
 class _ILoc:
     def __init__(self, ds): self.ds = ds
     def __getitem__(self, idx): return self.ds.subset(idx)
 
+# %% ../../nbs/04_data.block.ipynb #b65be16c
 class ECGDataset:
     "Beats `X` `(n, leads, samples)` with optional integer labels `y`; this split is the rows `rows` of `X`."
     n_inp = 1
@@ -105,14 +108,6 @@ class ECGDataset:
     def labeled(self): return self.y is not None
 
     def _x(self, x): return TensorECG(x, names=self.leads) if len(self.leads) > 1 else TensorECG(x)
-    def get_batch(self, idx)->tuple:
-        "The batch of items at positions `idx` (an integer array): `(x, y)`, or `(x,)` without labels."
-        r = self._rn.take(np.asarray(idx, dtype=np.int64))
-        if self._Xn is None:
-            r = torch.from_numpy(r).to(self.X.device)
-            x, y = self.X.index_select(0, r), (None if self.y is None else self.y[r])
-        else: x, y = torch.from_numpy(self._Xn.take(r, axis=0)), (None if self.y is None else torch.from_numpy(self._yn.take(r)))
-        return (self._x(x),) if y is None else (self._x(x), TensorCategory(y))
     def __getitem__(self, i):
         r = int(self.rows[i])
         x = self._x(self.X[r])
@@ -124,22 +119,7 @@ class ECGDataset:
         "The integer labels of this split, in order."
         if self.y is None: raise ValueError("this dataset has no labels")
         return self.y[self.rows]
-    def decode(self, o, full=True):
-        "Class codes instead of integer labels, ready to show."
-        o = tuple(o)
-        if self.vocab is None or len(o) <= self.n_inp: return o
-        return o[:self.n_inp] + tuple(Category(self.vocab[int(v)]) for v in o[self.n_inp:])
 
-    def new(self, **kwargs):
-        "A copy with some attributes replaced (X is shared, not copied)."
-        kw = dict(X=self.X, y=self.y, vocab=self.vocab, rows=self.rows, leads=self.leads, df=self.df, split_idx=self.split_idx)
-        return type(self)(**{**kw, **kwargs})
-    def subset(self, idx):
-        "The beats at positions `idx` of this split."
-        return self.new(rows=self.rows[torch.as_tensor(np.asarray(idx), dtype=torch.long).reshape(-1)])
-    def new_empty(self):
-        "An empty dataset with the same vocab and leads (for `Learner.export`: no beats are kept)."
-        return self.new(X=self.X[:0].clone(), y=None if self.y is None else self.y[:0].clone(), rows=torch.zeros(0, dtype=torch.long), df=None)
     @property
     def iloc(self): return _ILoc(self)
     @property
@@ -149,7 +129,45 @@ class ECGDataset:
         if self._items is None: self._items = self.df.iloc[self.rows.numpy()]
         return self._items
 
-# %% ../../nbs/04_data.block.ipynb #d743c281
+# %% ../../nbs/04_data.block.ipynb #e8120f9d
+@patch
+def get_batch(self:ECGDataset, idx)->tuple:
+    "The batch of items at positions `idx` (an integer array): `(x, y)`, or `(x,)` without labels."
+    r = self._rn.take(np.asarray(idx, dtype=np.int64))
+    if self._Xn is None:
+        r = torch.from_numpy(r).to(self.X.device)
+        x, y = self.X.index_select(0, r), (None if self.y is None else self.y[r])
+    else: x, y = torch.from_numpy(self._Xn.take(r, axis=0)), (None if self.y is None else torch.from_numpy(self._yn.take(r)))
+    return (self._x(x),) if y is None else (self._x(x), TensorCategory(y))
+
+# %% ../../nbs/04_data.block.ipynb #16cc732e
+@patch
+def decode(self:ECGDataset, o, full=True):
+    "Class codes instead of integer labels, ready to show."
+    o = tuple(o)
+    if self.vocab is None or len(o) <= self.n_inp: return o
+    return o[:self.n_inp] + tuple(Category(self.vocab[int(v)]) for v in o[self.n_inp:])
+
+# %% ../../nbs/04_data.block.ipynb #ef9b469e
+@patch
+def new(self:ECGDataset, **kwargs):
+    "A copy with some attributes replaced (X is shared, not copied)."
+    kw = dict(X=self.X, y=self.y, vocab=self.vocab, rows=self.rows, leads=self.leads, df=self.df, split_idx=self.split_idx)
+    return type(self)(**{**kw, **kwargs})
+
+# %% ../../nbs/04_data.block.ipynb #d3f64b96
+@patch
+def subset(self:ECGDataset, idx):
+    "The beats at positions `idx` of this split."
+    return self.new(rows=self.rows[torch.as_tensor(np.asarray(idx), dtype=torch.long).reshape(-1)])
+
+# %% ../../nbs/04_data.block.ipynb #1a79a748
+@patch
+def new_empty(self:ECGDataset):
+    "An empty dataset with the same vocab and leads (for `Learner.export`: no beats are kept)."
+    return self.new(X=self.X[:0].clone(), y=None if self.y is None else self.y[:0].clone(), rows=torch.zeros(0, dtype=torch.long), df=None)
+
+# %% ../../nbs/04_data.block.ipynb #5a816499
 class ECGDL(TfmdDL):
     "A fastai `TfmdDL` that slices whole batches out of an `ECGDataset` (one permutation per epoch, no collation)."
     def __init__(self, dataset, bs:int=64, shuffle:bool=False, # dataset, batch size, reshuffle every epoch
@@ -170,18 +188,6 @@ class ECGDL(TfmdDL):
         return res
 
     def _per_item(self): return bool(len(self.after_item.fs) or len(self.before_batch.fs))
-
-    def sample_weights(self)->Tensor:
-        "Per-item sampling weight for `balance=True`: inverse frequency of the item's class."
-        y = self.dataset.labels
-        return (1. / torch.bincount(y).float())[y]
-
-    def get_idxs(self):
-        n = self.n
-        if not self.shuffle: return np.arange(n)
-        g = torch.Generator().manual_seed(self.rng.randint(0, 2**32 - 1))
-        if self.balance: return torch.multinomial(self.sample_weights(), n, replacement=True, generator=g).numpy()
-        return torch.randperm(n, generator=g).numpy()
 
     def sample(self):
         # fastai's `sample` walks the index list item by item to spread it over workers; with no workers, hand it over whole
@@ -214,20 +220,39 @@ class ECGDL(TfmdDL):
         import matplotlib.pyplot as plt
         return plt.gcf()
 
-# %% ../../nbs/04_data.block.ipynb #55805fb1
+# %% ../../nbs/04_data.block.ipynb #f4c87f84
+@patch
+def sample_weights(self:ECGDL)->Tensor:
+    "Per-item sampling weight for `balance=True`: inverse frequency of the item's class."
+    y = self.dataset.labels
+    return (1. / torch.bincount(y).float())[y]
+
+# %% ../../nbs/04_data.block.ipynb #230eeb02
+@patch
+def get_idxs(self:ECGDL):
+    n = self.n
+    if not self.shuffle: return np.arange(n)
+    g = torch.Generator().manual_seed(self.rng.randint(0, 2**32 - 1))
+    if self.balance: return torch.multinomial(self.sample_weights(), n, replacement=True, generator=g).numpy()
+    return torch.randperm(n, generator=g).numpy()
+
+# %% ../../nbs/04_data.block.ipynb #1b230a6f
 def _check_df(df, source):
     if not isinstance(df, pd.DataFrame): raise TypeError(f"{source} must be a pandas DataFrame of beats, got {type(df).__name__}")
     if len(df) == 0: raise ValueError(f"{source} is empty: no beats to load")
     return df
 
+# %% ../../nbs/04_data.block.ipynb #3b400442
 def _isint(v): return isinstance(v, numbers.Number) and not isinstance(v, bool) and float(v).is_integer()
 def _key(v): return str(int(v)) if _isint(v) else str(v)   # 3, 3.0 and np.int64(3) are all class '3'
 
+# %% ../../nbs/04_data.block.ipynb #1694ad5d
 def _factorize(targets, source):
     codes, uniq = pd.factorize(pd.Series(np.asarray(targets)))
     if (codes < 0).any(): raise ValueError(f"{source}: target is missing in row {int(np.flatnonzero(codes < 0)[0])}")
     return codes, list(uniq)
 
+# %% ../../nbs/04_data.block.ipynb #2a59a31d
 def _make_vocab(classes, targets, source='df')->list:
     "Class codes: those of `classes`, or the distinct values of `targets` (sorted) as strings."
     if classes is not None: return list(get_vocab(classes).codes)
@@ -236,6 +261,7 @@ def _make_vocab(classes, targets, source='df')->list:
     except TypeError: uniq = sorted(uniq, key=str)
     return list(dict.fromkeys(_key(v) for v in uniq))
 
+# %% ../../nbs/04_data.block.ipynb #a6d52d46
 def _encode(targets, vocab, classes, source='df')->np.ndarray:
     "Integer labels (positions in `vocab`) of `targets`; a clear error naming the first unknown value and its row."
     codes, uniq = _factorize(targets, source)
@@ -250,6 +276,7 @@ def _encode(targets, vocab, classes, source='df')->np.ndarray:
         raise ValueError(f"{source}: target {v!r} in row {i} is not a {get_vocab(classes).name} class; expected labels 0..{len(vocab)-1} or codes {vocab}")
     return lab
 
+# %% ../../nbs/04_data.block.ipynb #99eff4c7
 def _check_splits(splits, n):
     "Train and valid positions from `splits`, checked: integers, in 0..n-1, both non-empty, no beat on both sides."
     if not (isinstance(splits, (tuple, list)) and len(splits) == 2):
@@ -270,6 +297,7 @@ def _check_splits(splits, n):
     if both.size: raise ValueError(f"splits overlap: {both.size} beats are in both train and valid (e.g. row {both[0]})")
     return out
 
+# %% ../../nbs/04_data.block.ipynb #e65e76ba
 def _random_split(n, valid_pct, seed):
     if not isinstance(valid_pct, numbers.Real) or not 0 < valid_pct < 1: raise ValueError(f"valid_pct must be between 0 and 1, got {valid_pct!r}")
     if n < 2: raise ValueError(f"a random split needs at least 2 beats, got {n}")
@@ -277,6 +305,7 @@ def _random_split(n, valid_pct, seed):
     k = min(max(1, int(round(n * valid_pct))), n - 1)
     return np.sort(p[k:]), np.sort(p[:k])
 
+# %% ../../nbs/04_data.block.ipynb #624cc76e
 def _to_augment(augment):
     if augment is None or augment is False: return []
     if augment is True: return ecg_augment()
@@ -284,6 +313,7 @@ def _to_augment(augment):
     if isinstance(augment, Transform): return [augment]
     return list(augment)
 
+# %% ../../nbs/04_data.block.ipynb #e40c5bd0
 def _save_npy(X, path, overwrite):
     "Write `X` to `path` atomically (refusing to replace it unless `overwrite`) and return a read-only memory map."
     path = Path(path)
@@ -296,7 +326,7 @@ def _save_npy(X, path, overwrite):
     finally: tmp.unlink(missing_ok=True)
     return np.load(path, mmap_mode='r')
 
-# %% ../../nbs/04_data.block.ipynb #fae5350b
+# %% ../../nbs/04_data.block.ipynb #f8d1cf54
 class ECGDataLoaders(DataLoaders):
     "fastai `DataLoaders` of heartbeats, with `vocab`, `c`, `class_weights`, `channels`, `view` and export `meta`."
     def __init__(self, *loaders, path='.', device=None, meta:dict=None):
@@ -324,153 +354,161 @@ class ECGDataLoaders(DataLoaders):
     def new_empty(self):
         return type(self)(*[dl.new(dl.dataset.new_empty()) for dl in self.loaders], path=self.path, device=self.device, meta=self.meta)
 
-    def test_dl(self, test_items, # new beats: a beats table (with or without `target`), an array (n, [leads,] 187), or an `ECGDataset`
-                with_labels:bool=False, # keep the labels (the table's `target` must then be present)
-                **kwargs):
-        "A loader of new beats with the validation transforms (no augmentation), for `get_preds`."
-        for k in ('process', 'rm_type_tfms'): kwargs.pop(k, None)
-        vocab, leads = self.vocab, self.leads
-        if isinstance(test_items, ECGDataset):
-            ds = test_items.new(split_idx=1, vocab=vocab) if with_labels else test_items.new(y=None, split_idx=1, vocab=vocab)
-        elif isinstance(test_items, pd.DataFrame):
-            df = _check_df(test_items, 'test_items')
-            X, got = beat_array(df, leads=None if leads == ['lead0'] else leads, source='test_items')
-            y = None
-            if with_labels:
-                if TARGET not in df.columns: raise ValueError(f"test_items has no {TARGET!r} column; pass with_labels=False for unlabelled beats")
-                y = _encode(df[TARGET], list(vocab), self.meta.get('classes'), 'test_items')
-            ds = ECGDataset(X, y, vocab=vocab, leads=got, df=df, split_idx=1)
-        else:
-            if with_labels: raise ValueError("with_labels=True needs a beats table or an ECGDataset")
-            ds = ECGDataset(test_items, vocab=vocab, leads=leads, split_idx=1)
-        if ds.X.shape[1:] != self.train_ds.X.shape[1:]:
-            raise ValueError(f"test_items have beats of shape {tuple(ds.X.shape[1:])} (leads, samples); the model was trained on {tuple(self.train_ds.X.shape[1:])}")
-        return self.valid.new(ds, shuffle=False, drop_last=False, balance=False, **kwargs)
+# %% ../../nbs/04_data.block.ipynb #dcfae87a
+@patch
+def test_dl(self:ECGDataLoaders, test_items, # new beats: a beats table (with or without `target`), an array (n, [leads,] 187), or an `ECGDataset`
+            with_labels:bool=False, # keep the labels (the table's `target` must then be present)
+            **kwargs):
+    "A loader of new beats with the validation transforms (no augmentation), for `get_preds`."
+    for k in ('process', 'rm_type_tfms'): kwargs.pop(k, None)
+    vocab, leads = self.vocab, self.leads
+    if isinstance(test_items, ECGDataset):
+        ds = test_items.new(split_idx=1, vocab=vocab) if with_labels else test_items.new(y=None, split_idx=1, vocab=vocab)
+    elif isinstance(test_items, pd.DataFrame):
+        df = _check_df(test_items, 'test_items')
+        X, got = beat_array(df, leads=None if leads == ['lead0'] else leads, source='test_items')
+        y = None
+        if with_labels:
+            if TARGET not in df.columns: raise ValueError(f"test_items has no {TARGET!r} column; pass with_labels=False for unlabelled beats")
+            y = _encode(df[TARGET], list(vocab), self.meta.get('classes'), 'test_items')
+        ds = ECGDataset(X, y, vocab=vocab, leads=got, df=df, split_idx=1)
+    else:
+        if with_labels: raise ValueError("with_labels=True needs a beats table or an ECGDataset")
+        ds = ECGDataset(test_items, vocab=vocab, leads=leads, split_idx=1)
+    if ds.X.shape[1:] != self.train_ds.X.shape[1:]:
+        raise ValueError(f"test_items have beats of shape {tuple(ds.X.shape[1:])} (leads, samples); the model was trained on {tuple(self.train_ds.X.shape[1:])}")
+    return self.valid.new(ds, shuffle=False, drop_last=False, balance=False, **kwargs)
 
-    @classmethod
-    def from_arrays(cls, X, # beats: (n, 187) or (n, leads, 187), a NumPy array, memory map or tensor
-                    y,      # labels (n,): integers 0..k-1 or class codes with `classes`, else any values
-                    splits=None,           # (train_idx, valid_idx) row positions; `None`: random split
-                    valid_pct:float=0.2,   # fraction for validation of a random split
-                    bs:int=64,             # batch size
-                    val_bs:int=None,       # validation batch size (default: `bs`)
-                    channels=('raw',),     # channels of every lead: any of 'raw', 'd1', 'd2'
-                    view:str='1d',         # '1d', 'grid', 'gaf' or 'rp'
-                    size:int=None,         # image side for 'gaf' and 'rp' (default 64)
-                    item_tfms=None,        # per-item transforms (slow: the loader then collates items)
-                    batch_tfms=None,       # more batch transforms, after channels and view
-                    augment=None,          # `None`, `True` (ecg_augment defaults), a dict of `ecg_augment` arguments or a list of transforms
-                    balance:bool=False,    # class-balanced sampling of the training loader
-                    seed:int=0,            # seed of the random split, the shuffling and the augmentations
-                    device=None,           # device of the batches (default: `default_device()`)
-                    classes=None,          # 'mitbih', 'ptb' or a `BeatVocab`; `None`: labels are the distinct values of `y`
-                    leads=None,            # lead names
-                    df:pd.DataFrame=None,  # the table the beats came from (kept for interpretation)
-                    path='.',              # fastai `DataLoaders.path`
-                    split_protocol:str=None, # how the split was made (recorded in `meta`)
-                   ):
-        "`ECGDataLoaders` from arrays of beats and labels: the other constructors end here."
-        channels, view_tfm = check_channels(channels), ecg_view(view, size)
-        seed = _check_seed(seed)
-        Xt = _as_tensor3(X)
-        if len(Xt) == 0: raise ValueError("no beats to load: X is empty")
-        y = np.asarray(y)
-        if len(y) != len(Xt): raise ValueError(f"{len(Xt)} beats but {len(y)} labels")
-        vocab = _make_vocab(classes, y, 'labels' if df is None else 'df')
-        y = _encode(y, vocab, classes, 'labels' if df is None else 'df')
-        protocol = split_protocol or getattr(splits, 'protocol', None)
-        if splits is None:
-            splits, protocol = _random_split(len(Xt), valid_pct, seed), f"random {valid_pct:.0%} of beats, seed {seed}"
-        tr, va = _check_splits(splits, len(Xt))
-        leads = list(leads) if leads is not None else [f'lead{i}' for i in range(Xt.shape[1])]
-        if len(leads) != Xt.shape[1]: raise ValueError(f"{len(leads)} lead names for beats with {Xt.shape[1]} leads")
-        cmap = CategoryMap(vocab, sort=False)
-        kw = dict(vocab=cmap, leads=leads, df=df)
-        train_ds, valid_ds = ECGDataset(Xt, y, rows=tr, split_idx=0, **kw), ECGDataset(Xt, y, rows=va, split_idx=1, **kw)
-        chans = Channels(channels)
-        after_batch = _to_augment(augment) + [chans] + ([view_tfm] if view_tfm else []) + list(batch_tfms or [])
-        device = default_device(device)
-        train = ECGDL(train_ds, bs=bs, shuffle=True, drop_last=len(train_ds) >= bs, balance=balance, seed=seed,
-                      after_item=item_tfms, after_batch=after_batch)
-        valid = train.new(valid_ds, bs=val_bs or bs, shuffle=False, drop_last=False, balance=False)
-        c = len(leads) * len(channels)
-        shape = [c, BEAT_LEN] if view_tfm is None else [c, 16, 12] if view == 'grid' else [c, view_tfm.size, view_tfm.size]
-        meta = dict(channels=list(channels), leads=leads, view=view.lower(), view_size=getattr(view_tfm, 'size', None),
-                    input_shape=shape, n_samples=int(Xt.shape[2]), fs=FS, vocab=list(vocab),
-                    classes=(get_vocab(classes).name if classes is not None else None),
-                    preprocessing=dict(derivative='central differences (torch.gradient), d2 = gradient of d1',
-                                       derivative_scales=chans.scales, augment=[type(t).__name__ for t in _to_augment(augment)]),
-                    split=protocol, n_train=len(tr), n_valid=len(va), balance=bool(balance), seed=seed)
-        return cls(train, valid, path=path, device=device, meta=meta)
+# %% ../../nbs/04_data.block.ipynb #feb4b028
+@patch(cls_method=True)
+def from_arrays(cls:ECGDataLoaders, X, # beats: (n, 187) or (n, leads, 187), a NumPy array, memory map or tensor
+                y,      # labels (n,): integers 0..k-1 or class codes with `classes`, else any values
+                splits=None,           # (train_idx, valid_idx) row positions; `None`: random split
+                valid_pct:float=0.2,   # fraction for validation of a random split
+                bs:int=64,             # batch size
+                val_bs:int=None,       # validation batch size (default: `bs`)
+                channels=('raw',),     # channels of every lead: any of 'raw', 'd1', 'd2'
+                view:str='1d',         # '1d', 'grid', 'gaf' or 'rp'
+                size:int=None,         # image side for 'gaf' and 'rp' (default 64)
+                item_tfms=None,        # per-item transforms (slow: the loader then collates items)
+                batch_tfms=None,       # more batch transforms, after channels and view
+                augment=None,          # `None`, `True` (ecg_augment defaults), a dict of `ecg_augment` arguments or a list of transforms
+                balance:bool=False,    # class-balanced sampling of the training loader
+                seed:int=0,            # seed of the random split, the shuffling and the augmentations
+                device=None,           # device of the batches (default: `default_device()`)
+                classes=None,          # 'mitbih', 'ptb' or a `BeatVocab`; `None`: labels are the distinct values of `y`
+                leads=None,            # lead names
+                df:pd.DataFrame=None,  # the table the beats came from (kept for interpretation)
+                path='.',              # fastai `DataLoaders.path`
+                split_protocol:str=None, # how the split was made (recorded in `meta`)
+               ):
+    "`ECGDataLoaders` from arrays of beats and labels: the other constructors end here."
+    channels, view_tfm = check_channels(channels), ecg_view(view, size)
+    seed = _check_seed(seed)
+    Xt = _as_tensor3(X)
+    if len(Xt) == 0: raise ValueError("no beats to load: X is empty")
+    y = np.asarray(y)
+    if len(y) != len(Xt): raise ValueError(f"{len(Xt)} beats but {len(y)} labels")
+    vocab = _make_vocab(classes, y, 'labels' if df is None else 'df')
+    y = _encode(y, vocab, classes, 'labels' if df is None else 'df')
+    protocol = split_protocol or getattr(splits, 'protocol', None)
+    if splits is None:
+        splits, protocol = _random_split(len(Xt), valid_pct, seed), f"random {valid_pct:.0%} of beats, seed {seed}"
+    tr, va = _check_splits(splits, len(Xt))
+    leads = list(leads) if leads is not None else [f'lead{i}' for i in range(Xt.shape[1])]
+    if len(leads) != Xt.shape[1]: raise ValueError(f"{len(leads)} lead names for beats with {Xt.shape[1]} leads")
+    cmap = CategoryMap(vocab, sort=False)
+    kw = dict(vocab=cmap, leads=leads, df=df)
+    train_ds, valid_ds = ECGDataset(Xt, y, rows=tr, split_idx=0, **kw), ECGDataset(Xt, y, rows=va, split_idx=1, **kw)
+    chans = Channels(channels)
+    after_batch = _to_augment(augment) + [chans] + ([view_tfm] if view_tfm else []) + list(batch_tfms or [])
+    device = default_device(device)
+    train = ECGDL(train_ds, bs=bs, shuffle=True, drop_last=len(train_ds) >= bs, balance=balance, seed=seed,
+                  after_item=item_tfms, after_batch=after_batch)
+    valid = train.new(valid_ds, bs=val_bs or bs, shuffle=False, drop_last=False, balance=False)
+    c = len(leads) * len(channels)
+    shape = [c, BEAT_LEN] if view_tfm is None else [c, 16, 12] if view == 'grid' else [c, view_tfm.size, view_tfm.size]
+    meta = dict(channels=list(channels), leads=leads, view=view.lower(), view_size=getattr(view_tfm, 'size', None),
+                input_shape=shape, n_samples=int(Xt.shape[2]), fs=FS, vocab=list(vocab),
+                classes=(get_vocab(classes).name if classes is not None else None),
+                preprocessing=dict(derivative='central differences (torch.gradient), d2 = gradient of d1',
+                                   derivative_scales=chans.scales, augment=[type(t).__name__ for t in _to_augment(augment)]),
+                split=protocol, n_train=len(tr), n_valid=len(va), balance=bool(balance), seed=seed)
+    return cls(train, valid, path=path, device=device, meta=meta)
 
-    @classmethod
-    def from_df(cls, df:pd.DataFrame, # a beats table: '0'..'186' (or '<lead>_0'.. per lead) and `target`
-                splits=None,          # (train_idx, valid_idx) row positions, e.g. a `Splits`; `None`: random or `valid_df`
-                valid_pct:float=0.2,  # fraction for validation of a random split
-                valid_df:pd.DataFrame=None, # a separate validation table (instead of splitting `df`)
-                leads=None,           # lead names to use from a multi-lead table
-                memmap=None,          # write the beats to this .npy and read them memory-mapped
-                overwrite:bool=False, # replace an existing `memmap` file
-                **kwargs):
-        "`ECGDataLoaders` from a beats table (see `from_arrays` for the other arguments)."
-        df = _check_df(df, 'df')
-        if valid_df is not None:
-            if splits is not None: raise ValueError("pass either splits= or valid_df=, not both")
-            vdf = _check_df(valid_df, 'valid_df')
-            splits = (np.arange(len(df)), np.arange(len(df), len(df) + len(vdf)))
-            df = pd.concat([df, vdf], ignore_index=True)
-            kwargs.setdefault('split_protocol', 'separate validation table')
-        if TARGET not in df.columns:
-            raise ValueError(f"df has no {TARGET!r} column: from_df needs labels; for unlabelled beats use dls.test_dl(df)")
-        X, lead_names = beat_array(df, leads)
-        if memmap is not None: X = _save_npy(X, memmap, overwrite)
-        return cls.from_arrays(X, df[TARGET], splits=splits, valid_pct=valid_pct, leads=lead_names, df=df, **kwargs)
+# %% ../../nbs/04_data.block.ipynb #e17dde49
+@patch(cls_method=True)
+def from_df(cls:ECGDataLoaders, df:pd.DataFrame, # a beats table: '0'..'186' (or '<lead>_0'.. per lead) and `target`
+            splits=None,          # (train_idx, valid_idx) row positions, e.g. a `Splits`; `None`: random or `valid_df`
+            valid_pct:float=0.2,  # fraction for validation of a random split
+            valid_df:pd.DataFrame=None, # a separate validation table (instead of splitting `df`)
+            leads=None,           # lead names to use from a multi-lead table
+            memmap=None,          # write the beats to this .npy and read them memory-mapped
+            overwrite:bool=False, # replace an existing `memmap` file
+            **kwargs):
+    "`ECGDataLoaders` from a beats table (see `from_arrays` for the other arguments)."
+    df = _check_df(df, 'df')
+    if valid_df is not None:
+        if splits is not None: raise ValueError("pass either splits= or valid_df=, not both")
+        vdf = _check_df(valid_df, 'valid_df')
+        splits = (np.arange(len(df)), np.arange(len(df), len(df) + len(vdf)))
+        df = pd.concat([df, vdf], ignore_index=True)
+        kwargs.setdefault('split_protocol', 'separate validation table')
+    if TARGET not in df.columns:
+        raise ValueError(f"df has no {TARGET!r} column: from_df needs labels; for unlabelled beats use dls.test_dl(df)")
+    X, lead_names = beat_array(df, leads)
+    if memmap is not None: X = _save_npy(X, memmap, overwrite)
+    return cls.from_arrays(X, df[TARGET], splits=splits, valid_pct=valid_pct, leads=lead_names, df=df, **kwargs)
 
-    @classmethod
-    def from_npy(cls, x_path, # a .npy of beats (n, 187) or (n, leads, 187), read memory-mapped
-                 y,           # labels: an array, or the path of a .npy of them
+# %% ../../nbs/04_data.block.ipynb #cb5f6757
+@patch(cls_method=True)
+def from_npy(cls:ECGDataLoaders, x_path, # a .npy of beats (n, 187) or (n, leads, 187), read memory-mapped
+             y,           # labels: an array, or the path of a .npy of them
+             **kwargs):
+    "`ECGDataLoaders` from a memory-mapped `.npy` of beats: for data larger than RAM (see `from_arrays`)."
+    X = np.load(x_path, mmap_mode='r')
+    y = np.load(y) if isinstance(y, (str, Path)) else y
+    return cls.from_arrays(X, y, **kwargs)
+
+# %% ../../nbs/04_data.block.ipynb #dd0a912a
+@patch(cls_method=True)
+def from_files(cls:ECGDataLoaders, path,          # one beats file (.csv, .csv.gz, .parquet) or a list of them
+               valid_path=None,    # a separate validation file (e.g. mitbih_test.csv)
+               classes=None,       # 'mitbih', 'ptb' or a `BeatVocab`, checked while reading
+               length:str='strict',# what `read_beats` does with beats not 187 samples long
+               **kwargs):
+    "`ECGDataLoaders` from beats files read with `heartai.data.core.read_beats` (see `from_df`)."
+    from heartai.data.core import read_beats
+    paths = [path] if isinstance(path, (str, Path)) else list(path)
+    if not paths: raise ValueError("from_files needs at least one file")
+    df = pd.concat([read_beats(p, classes=classes, length=length) for p in paths], ignore_index=True)
+    vdf = None if valid_path is None else read_beats(valid_path, classes=classes, length=length)
+    return cls.from_df(df, valid_df=vdf, classes=classes, **kwargs)
+
+# %% ../../nbs/04_data.block.ipynb #040be095
+@patch(cls_method=True)
+def from_records(cls:ECGDataLoaders, src,            # directory of WFDB records, or one record's path
+                 records=None,        # record names (default: all)
+                 split='interpatient',# 'interpatient' (de Chazal DS1 -> DS2), 'random', a function df -> Splits, or Splits
+                 classes=None,        # class set (default: what `beats_from_records` found)
+                 valid_pct:float=0.2, # for split='random'
+                 seed:int=0,          # for split='random', shuffling and augmentation
+                 lead:str='MLII', detector:str='auto', cache:bool=True, progress:bool=True, n_workers=None,
                  **kwargs):
-        "`ECGDataLoaders` from a memory-mapped `.npy` of beats: for data larger than RAM (see `from_arrays`)."
-        X = np.load(x_path, mmap_mode='r')
-        y = np.load(y) if isinstance(y, (str, Path)) else y
-        return cls.from_arrays(X, y, **kwargs)
+    "`ECGDataLoaders` from raw PhysioNet records via `heartai.data.physionet.beats_from_records` (see `from_df`)."
+    from heartai.data.physionet import beats_from_records, split_interpatient, split_random
+    df = beats_from_records(src, records=records, lead=lead, detector=detector, cache=cache, progress=progress, n_workers=n_workers,
+                            classes=classes if isinstance(classes, str) else 'auto')
+    df = df[df[TARGET] >= 0].reset_index(drop=True)   # beats whose symbol is in no class
+    if classes is None: classes = df.attrs.get('classes')
+    if split == 'interpatient': splits = split_interpatient(df)
+    elif split == 'random': splits = split_random(df, valid_pct=valid_pct, seed=seed)
+    elif callable(split): splits = split(df)
+    elif isinstance(split, (tuple, list)): splits = split
+    else: raise ValueError(f"Unknown split {split!r}; expected 'interpatient', 'random', a function df -> Splits or (train_idx, valid_idx)")
+    return cls.from_df(df, splits=splits, classes=classes, seed=seed, **kwargs)
 
-    @classmethod
-    def from_files(cls, path,          # one beats file (.csv, .csv.gz, .parquet) or a list of them
-                   valid_path=None,    # a separate validation file (e.g. mitbih_test.csv)
-                   classes=None,       # 'mitbih', 'ptb' or a `BeatVocab`, checked while reading
-                   length:str='strict',# what `read_beats` does with beats not 187 samples long
-                   **kwargs):
-        "`ECGDataLoaders` from beats files read with `heartai.data.core.read_beats` (see `from_df`)."
-        from heartai.data.core import read_beats
-        paths = [path] if isinstance(path, (str, Path)) else list(path)
-        if not paths: raise ValueError("from_files needs at least one file")
-        df = pd.concat([read_beats(p, classes=classes, length=length) for p in paths], ignore_index=True)
-        vdf = None if valid_path is None else read_beats(valid_path, classes=classes, length=length)
-        return cls.from_df(df, valid_df=vdf, classes=classes, **kwargs)
-
-    @classmethod
-    def from_records(cls, src,            # directory of WFDB records, or one record's path
-                     records=None,        # record names (default: all)
-                     split='interpatient',# 'interpatient' (de Chazal DS1 -> DS2), 'random', a function df -> Splits, or Splits
-                     classes=None,        # class set (default: what `beats_from_records` found)
-                     valid_pct:float=0.2, # for split='random'
-                     seed:int=0,          # for split='random', shuffling and augmentation
-                     lead:str='MLII', detector:str='auto', cache:bool=True, progress:bool=True, n_workers=None,
-                     **kwargs):
-        "`ECGDataLoaders` from raw PhysioNet records via `heartai.data.physionet.beats_from_records` (see `from_df`)."
-        from heartai.data.physionet import beats_from_records, split_interpatient, split_random
-        df = beats_from_records(src, records=records, lead=lead, detector=detector, cache=cache, progress=progress, n_workers=n_workers,
-                                classes=classes if isinstance(classes, str) else 'auto')
-        df = df[df[TARGET] >= 0].reset_index(drop=True)   # beats whose symbol is in no class
-        if classes is None: classes = df.attrs.get('classes')
-        if split == 'interpatient': splits = split_interpatient(df)
-        elif split == 'random': splits = split_random(df, valid_pct=valid_pct, seed=seed)
-        elif callable(split): splits = split(df)
-        elif isinstance(split, (tuple, list)): splits = split
-        else: raise ValueError(f"Unknown split {split!r}; expected 'interpatient', 'random', a function df -> Splits or (train_idx, valid_idx)")
-        return cls.from_df(df, splits=splits, classes=classes, seed=seed, **kwargs)
-
+# %% ../../nbs/04_data.block.ipynb #38a69447
 # the shortcuts pass their other arguments on: show them in their signatures (help, tab completion, docs)
 def _delegate(name, to, but):
     f = getattr(ECGDataLoaders, name).__func__
@@ -480,81 +518,13 @@ _delegate('from_npy', 'from_arrays', ['X', 'y'])
 _delegate('from_files', 'from_df', ['df', 'valid_df', 'classes'])
 _delegate('from_records', 'from_df', ['df', 'splits', 'classes', 'valid_pct', 'seed'])
 
-# %% ../../nbs/04_data.block.ipynb #5bfb1d8f
-def _grid(n, nrows=None, ncols=None, figsize=None, title=None, cell=(3.4, 2.3)):
-    "A flat list of `n` matplotlib axes on a grid (extra axes hidden)."
-    import matplotlib.pyplot as plt
-    n = max(n, 1)
-    ncols = ncols or min(n, 3 if n <= 9 else 4)
-    nrows = nrows or -(-n // ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (cell[0]*ncols, cell[1]*nrows), squeeze=False)
-    axs = list(axs.flatten())
-    for ax in axs[n:]: ax.set_axis_off()
-    if title: fig.suptitle(title, weight='bold', size=11)
-    return axs[:n]
+# %% ../../nbs/04_data.block.ipynb #59bcb7c3
+_all_ = ['show_batch', 'show_results', 'plot_top_losses']  # defined in heartai.data.transforms; still exported from here
 
-def _axes(ctxs, n, nrows, ncols, figsize, title=None):
-    "`n` axes: a new grid, or the axes passed as `ctxs` (one axis, a list, or the array `plt.subplots` returns)."
-    if ctxs is None: return _grid(n, nrows, ncols, figsize, title=title)
-    return list(np.ravel(np.array(ctxs, dtype=object)))
-
-def _tidy(axs):
-    if len(axs): axs[0].figure.tight_layout()
-
-def _show_batch(x, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
-    n = min(len(samples), max_n)
-    ctxs = _axes(ctxs, n, nrows, ncols, figsize)
-    for s, ax in zip(samples[:n], ctxs):
-        s[0].show(ctx=ax, title=' / '.join(str(o) for o in s[1:]) or None, **kwargs)
-    _tidy(ctxs)
-    return ctxs
-
-@dispatch
-def show_batch(x:TensorECG, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
-    return _show_batch(x, y, samples, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
-
-@dispatch
-def show_batch(x:TensorECG2D, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
-    return _show_batch(x, y, samples, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
-
-def _show_results(x, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
-    n = min(len(samples), max_n)
-    ctxs = _axes(ctxs, n, nrows, ncols, figsize, title='true / predicted')
-    for s, o, ax in zip(samples[:n], outs, ctxs):
-        true, pred = (str(s[1]) if len(s) > 1 else '?'), str(o[0])
-        s[0].show(ctx=ax, **kwargs)
-        ax.set_title(f'{true} / {pred}', color='green' if true == pred else 'red', fontsize=9)
-    _tidy(ctxs)
-    return ctxs
-
-@dispatch
-def show_results(x:TensorECG, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
-    return _show_results(x, y, samples, outs, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
-
-@dispatch
-def show_results(x:TensorECG2D, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
-    return _show_results(x, y, samples, outs, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
-
-def _plot_top_losses(x, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, **kwargs):
-    axs = _grid(len(samples), nrows, ncols, figsize, title='predicted / true / loss / probability')
-    for ax, s, o, r, l in zip(axs, samples, outs, raws, losses):
-        s[0].show(ctx=ax, **kwargs)
-        true, pred = str(s[1]) if len(s) > 1 else '?', str(o[0])
-        ax.set_title(f'{pred} / {true} / {l.item():.2f} / {r.max().item():.2f}', color='green' if true == pred else 'red', fontsize=9)
-    _tidy(axs)
-    return axs
-
-@dispatch
-def plot_top_losses(x:TensorECG, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, **kwargs):
-    return _plot_top_losses(x, y, samples, outs, raws, losses, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
-
-@dispatch
-def plot_top_losses(x:TensorECG2D, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, **kwargs):
-    return _plot_top_losses(x, y, samples, outs, raws, losses, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
-
-# %% ../../nbs/04_data.block.ipynb #a36c81e9
+# %% ../../nbs/04_data.block.ipynb #6049e2c7
 _SAMPLE_IDX = np.array(SAMPLE_COLS, dtype=object)
 
+# %% ../../nbs/04_data.block.ipynb #6bc4e92c
 def get_beat(row)->np.ndarray:
     "The samples of one beats-table row (one lead: '0'..'186'; several leads: '<lead>_0'.. per lead) as `(leads, 187)`."
     idx = row.index
@@ -564,6 +534,7 @@ def get_beat(row)->np.ndarray:
     cols = lead_columns(pd.DataFrame(columns=row.index), source='row')
     return np.stack([row[cs].to_numpy(dtype=np.float32) for cs in cols.values()])
 
+# %% ../../nbs/04_data.block.ipynb #579ab898
 class ToTensorECG(Transform):
     "Type transform: a table row, array or list of samples to a `TensorECG` `(leads, samples)`."
     def encodes(self, o):
@@ -574,6 +545,7 @@ class ToTensorECG(Transform):
         if a.ndim != 2: raise ValueError(f"a beat must be (samples,) or (leads, samples), got shape {a.shape}")
         return TensorECG(torch.from_numpy(np.ascontiguousarray(a)))
 
+# %% ../../nbs/04_data.block.ipynb #52d866d2
 def ECGBlock(channels=('raw',), # channels of every lead: any of 'raw', 'd1', 'd2'
              view:str='1d',     # '1d', 'grid', 'gaf' or 'rp'
              size:int=None,     # image side of 'gaf' and 'rp'

@@ -20,14 +20,17 @@ __all__ = ['CSV_EXTS', 'PARQUET_EXTS', 'LENGTHS', 'BeatsError', 'validate_beats'
 class BeatsError(ValueError):
     "A beats file or table heartai cannot use; the message names the file, and the data row and column where it applies."
 
+# %% ../../nbs/01_data.core.ipynb #e5db4df5
 CSV_EXTS = ('.csv.gz', '.csv')            # CSV files, compressed or not
 PARQUET_EXTS = ('.parquet', '.parq')      # parquet files
 LENGTHS = ('strict', 'pad', 'resample')   # what to do with beats that are not `BEAT_LEN` samples long
 
+# %% ../../nbs/01_data.core.ipynb #7c4d2f0f
 def _fmt(x):
     "A cell value as a user would write it."
     return repr(x.item() if hasattr(x, 'item') else x)
 
+# %% ../../nbs/01_data.core.ipynb #065d6fc0
 class _Src:
     "Where a table came from, to name its rows and columns the way the user sees them."
     def __init__(self, name, line0=None, headerless=False, index=None):
@@ -45,6 +48,7 @@ class _Src:
         *where, msg = parts
         return BeatsError(f"{self.name}: " + (", ".join(where) + ": " if where else "") + msg)
 
+# %% ../../nbs/01_data.core.ipynb #62d88e97
 def _is_sample_col(c): return isinstance(c, str) and c.isascii() and c.isdigit()
 
 # %% ../../nbs/01_data.core.ipynb #795118a1
@@ -53,8 +57,10 @@ def _first(bad):
     i = int(np.flatnonzero(bad.any(1))[0])
     return i, int(np.flatnonzero(bad[i])[0])
 
+# %% ../../nbs/01_data.core.ipynb #b875be4c
 def _missing_text(v): return v.isna() | v.astype(str).str.strip().str.lower().isin(['', 'nan', 'na', 'null', 'none'])
 
+# %% ../../nbs/01_data.core.ipynb #edaf9165
 def _samples(df, scols, src)->np.ndarray:
     "The sample columns `scols` of `df` as a float32 matrix; an error names the first non-number, NaN or inf."
     text = [c for c in scols if not is_numeric_dtype(df[c]) or is_bool_dtype(df[c])]
@@ -160,10 +166,12 @@ def _validate(df, src, vocab, length, label_col):
         if c not in scols and c != label_col: out[c] = df[c]
     return out
 
+# %% ../../nbs/01_data.core.ipynb #70263254
 def _short(xs, n=8):
     xs = list(xs)
     return repr(xs) if len(xs) <= n else repr(xs[:n])[:-1] + f", … ({len(xs)} in all)]"
 
+# %% ../../nbs/01_data.core.ipynb #bcec784d
 def validate_beats(df:pd.DataFrame,        # a table to check
                    source:str='<DataFrame>', # what to call it in error messages (e.g. a file name)
                    classes=None,            # None, 'mitbih', 'ptb' or a `BeatVocab`: the allowed labels
@@ -180,10 +188,12 @@ def _ext(path):
     name = path.name.lower()
     return next((e for e in CSV_EXTS + PARQUET_EXTS if name.endswith(e)), None)
 
+# %% ../../nbs/01_data.core.ipynb #ca831419
 def _isnum(s):
     try: float(s); return True
     except ValueError: return False
 
+# %% ../../nbs/01_data.core.ipynb #d5f8ddb6
 def _has_header(fields, label_col):
     "Is this first line of a CSV a header?"
     f = [x.strip() for x in fields]
@@ -191,9 +201,11 @@ def _has_header(fields, label_col):
     nums = [x for x in f if _isnum(x)]
     return nums == [str(i) for i in range(len(nums))]  # no numbers, or just the sample names 0, 1, 2, …
 
+# %% ../../nbs/01_data.core.ipynb #1450e4db
 def _open_text(path, gz):
     return gzip.open(path, 'rt', encoding='utf-8-sig', newline='') if gz else open(path, encoding='utf-8-sig', newline='')
 
+# %% ../../nbs/01_data.core.ipynb #119475a8
 def _read_csv(path, label_col):
     "A CSV beats file as a raw DataFrame and its `_Src`."
     gz = path.name.lower().endswith('.gz')
@@ -233,6 +245,7 @@ def _read_csv(path, label_col):
     if header and names[0] == '': df = df.iloc[:, 1:]  # a written pandas index
     return df, src
 
+# %% ../../nbs/01_data.core.ipynb #d09e269a
 def _read_parquet(path):
     "A parquet beats file as a raw DataFrame and its `_Src`."
     try: t = pq.read_table(path)
@@ -314,12 +327,14 @@ def _class_names(y, vocab):
     k = int(y.max()) + 1 if len(y) else 0
     return [str(i) for i in range(k)], [''] * k
 
+# %% ../../nbs/01_data.core.ipynb #78f5208d
 def _table_labels(df, classes):
     "The vocabulary (or None) and validated integer labels of beats table `df`."
     vocab = None if classes is None else get_vocab(classes)
     if TARGET not in df.columns: raise BeatsError(f"not a beats table: no {TARGET!r} column")
     return vocab, _labels(df[TARGET], _Src('<DataFrame>'), vocab)
 
+# %% ../../nbs/01_data.core.ipynb #804dd31d
 def class_counts(df:pd.DataFrame, # a beats table
                  classes=None,    # 'mitbih', 'ptb' or a `BeatVocab` for codes and names (default: labels only)
                 )->pd.DataFrame:
@@ -330,6 +345,7 @@ def class_counts(df:pd.DataFrame, # a beats table
     return pd.DataFrame({'code': codes, 'name': names, 'count': n, 'percent': np.round(100 * n / max(len(y), 1), 2)},
                         index=pd.Index(range(len(codes)), name='label'))
 
+# %% ../../nbs/01_data.core.ipynb #5170787a
 def beats_summary(df:pd.DataFrame, # a beats table
                   classes=None,    # 'mitbih', 'ptb' or a `BeatVocab` to name the classes
                   by:str='record', # the column to count per value of, when the table has it

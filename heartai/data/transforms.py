@@ -10,24 +10,28 @@ import torch.nn.functional as F
 from torch import Tensor
 from fastai.torch_core import TensorBase, TensorImageBase
 from fasttransform import Transform
+from fastai.imports import dispatch
+import fastai.data.core, fastai.interpret  # define `show_batch`, `show_results` and `plot_top_losses`, which heartai extends for beats below
 from ..core import BEAT_LEN, FS, beat_times_ms
 
 # %% auto #0
-__all__ = ['CHANNELS', 'VIEWS', 'TensorECG', 'TensorECG2D', 'check_channels', 'derivative_scales', 'Channels', 'GridView',
-           'GAFView', 'RecurrenceView', 'ecg_view', 'beat_lengths', 'ECGAugment', 'ECGNoise', 'ECGScale', 'ECGWander',
-           'ECGShift', 'ECGWarp', 'ECGErase', 'ecg_augment']
+__all__ = ['CHANNELS', 'VIEWS', 'TensorECG', 'TensorECG2D', 'show_batch', 'show_results', 'plot_top_losses', 'check_channels',
+           'derivative_scales', 'Channels', 'GridView', 'GAFView', 'RecurrenceView', 'ecg_view', 'beat_lengths',
+           'ECGAugment', 'ECGNoise', 'ECGScale', 'ECGWander', 'ECGShift', 'ECGWarp', 'ECGErase', 'ecg_augment']
 
-# %% ../../nbs/03_data.transforms.ipynb #7829eeaa
+# %% ../../nbs/03_data.transforms.ipynb #b511a1ef
 def _names(x, n):
     "Channel names stored on `x`, or ch0, ch1, ... when there are none or they do not match `n` channels."
     names = getattr(x, 'names', None)
     return list(names) if names is not None and len(names) == n else [f'ch{i}' for i in range(n)]
 
+# %% ../../nbs/03_data.transforms.ipynb #18d69743
 def _ax(ctx, figsize):
     if ctx is not None: return ctx
     import matplotlib.pyplot as plt
     return plt.subplots(figsize=figsize)[1]
 
+# %% ../../nbs/03_data.transforms.ipynb #b029f621
 class TensorECG(TensorBase):
     "Heartbeat(s): `(channels, samples)` per beat, `(bs, channels, samples)` batched."
     def show(self, ctx=None, title:str=None, # matplotlib axis to draw on (a new figure when `None`), and its title
@@ -44,6 +48,7 @@ class TensorECG(TensorBase):
         if title is not None: ax.set_title(title, fontsize=9)
         return ax
 
+# %% ../../nbs/03_data.transforms.ipynb #af8e1902
 class TensorECG2D(TensorImageBase):
     "A 2D view of heartbeat(s): `(c, H, W)` per beat, `(bs, c, H, W)` batched."
     def show(self, ctx=None, title:str=None, cmap:str='viridis', figsize=(3, 3), **kwargs):
@@ -62,9 +67,88 @@ class TensorECG2D(TensorImageBase):
         if title is not None: ax.set_title(title, fontsize=9)
         return ax
 
-# %% ../../nbs/03_data.transforms.ipynb #f0fc49a0
+# %% ../../nbs/03_data.transforms.ipynb #82a4e6bb
+def _grid(n, nrows=None, ncols=None, figsize=None, title=None, cell=(3.4, 2.3)):
+    "A flat list of `n` matplotlib axes on a grid (extra axes hidden)."
+    import matplotlib.pyplot as plt
+    n = max(n, 1)
+    ncols = ncols or min(n, 3 if n <= 9 else 4)
+    nrows = nrows or -(-n // ncols)
+    fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (cell[0]*ncols, cell[1]*nrows), squeeze=False)
+    axs = list(axs.flatten())
+    for ax in axs[n:]: ax.set_axis_off()
+    if title: fig.suptitle(title, weight='bold', size=11)
+    return axs[:n]
+
+def _axes(ctxs, n, nrows, ncols, figsize, title=None):
+    "`n` axes: a new grid, or the axes passed as `ctxs` (one axis, a list, or the array `plt.subplots` returns)."
+    if ctxs is None: return _grid(n, nrows, ncols, figsize, title=title)
+    return list(np.ravel(np.array(ctxs, dtype=object)))
+
+def _tidy(axs):
+    if len(axs): axs[0].figure.tight_layout()
+
+# %% ../../nbs/03_data.transforms.ipynb #6242804a
+def _show_batch(x, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
+    n = min(len(samples), max_n)
+    ctxs = _axes(ctxs, n, nrows, ncols, figsize)
+    for s, ax in zip(samples[:n], ctxs):
+        s[0].show(ctx=ax, title=' / '.join(str(o) for o in s[1:]) or None, **kwargs)
+    _tidy(ctxs)
+    return ctxs
+
+# %% ../../nbs/03_data.transforms.ipynb #84c0ea57
+@dispatch
+def show_batch(x:TensorECG, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
+    return _show_batch(x, y, samples, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
+
+@dispatch
+def show_batch(x:TensorECG2D, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
+    return _show_batch(x, y, samples, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
+
+# %% ../../nbs/03_data.transforms.ipynb #ade13a2b
+def _show_results(x, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
+    n = min(len(samples), max_n)
+    ctxs = _axes(ctxs, n, nrows, ncols, figsize, title='true / predicted')
+    for s, o, ax in zip(samples[:n], outs, ctxs):
+        true, pred = (str(s[1]) if len(s) > 1 else '?'), str(o[0])
+        s[0].show(ctx=ax, **kwargs)
+        ax.set_title(f'{true} / {pred}', color='green' if true == pred else 'red', fontsize=9)
+    _tidy(ctxs)
+    return ctxs
+
+# %% ../../nbs/03_data.transforms.ipynb #e78f6851
+@dispatch
+def show_results(x:TensorECG, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
+    return _show_results(x, y, samples, outs, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
+
+@dispatch
+def show_results(x:TensorECG2D, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
+    return _show_results(x, y, samples, outs, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
+
+# %% ../../nbs/03_data.transforms.ipynb #28fe5740
+def _plot_top_losses(x, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, **kwargs):
+    axs = _grid(len(samples), nrows, ncols, figsize, title='predicted / true / loss / probability')
+    for ax, s, o, r, l in zip(axs, samples, outs, raws, losses):
+        s[0].show(ctx=ax, **kwargs)
+        true, pred = str(s[1]) if len(s) > 1 else '?', str(o[0])
+        ax.set_title(f'{pred} / {true} / {l.item():.2f} / {r.max().item():.2f}', color='green' if true == pred else 'red', fontsize=9)
+    _tidy(axs)
+    return axs
+
+# %% ../../nbs/03_data.transforms.ipynb #4b4d07cf
+@dispatch
+def plot_top_losses(x:TensorECG, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, **kwargs):
+    return _plot_top_losses(x, y, samples, outs, raws, losses, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
+
+@dispatch
+def plot_top_losses(x:TensorECG2D, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, **kwargs):
+    return _plot_top_losses(x, y, samples, outs, raws, losses, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
+
+# %% ../../nbs/03_data.transforms.ipynb #962f1856
 CHANNELS = ('raw', 'd1', 'd2')  # channel names: raw signal, scaled first and second derivative
 
+# %% ../../nbs/03_data.transforms.ipynb #776763eb
 def check_channels(channels)->tuple:
     "`channels` as a tuple of known, distinct channel names, or a clear error."
     if isinstance(channels, str): channels = (channels,)
@@ -75,11 +159,13 @@ def check_channels(channels)->tuple:
     if len(set(channels)) != len(channels): raise ValueError(f"channels={channels} names a channel twice")
     return channels
 
+# %% ../../nbs/03_data.transforms.ipynb #044d1518
 def _derivs(x:Tensor):
     "First and second central-difference derivative of `x` along its last axis."
     d1 = torch.gradient(x, dim=-1)[0]
     return d1, torch.gradient(d1, dim=-1)[0]
 
+# %% ../../nbs/03_data.transforms.ipynb #569d5c7b
 def derivative_scales(X, # raw beats, `(n, leads, samples)` or `(n, samples)`
                      )->dict:
     "Scale of `d1` and `d2` that gives them the standard deviation of the raw beats `X`."
@@ -89,6 +175,7 @@ def derivative_scales(X, # raw beats, `(n, leads, samples)` or `(n, samples)`
     sd = x.std().item()
     return {k: round(sd / max(d.std().item(), 1e-12), 6) for k, d in (('d1', d1), ('d2', d2))}
 
+# %% ../../nbs/03_data.transforms.ipynb #14baab7a
 def _raw_sample(dl, n=4096):
     "Up to `n` raw training beats from the dataset of `dl`: one batch when it hands out batches, else item by item."
     ds = getattr(dl, 'dataset', dl)
@@ -97,6 +184,7 @@ def _raw_sample(dl, n=4096):
     if k == 0: raise ValueError("Channels cannot compute derivative scales from an empty training set")
     return torch.stack([torch.as_tensor(ds[i][0]).float() for i in range(k)])
 
+# %% ../../nbs/03_data.transforms.ipynb #6e59a2f4
 class Channels(Transform):
     "Batch transform: stack the `channels` ('raw', 'd1', 'd2', any subset and order) of every lead."
     order = 20
@@ -131,23 +219,26 @@ class Channels(Transform):
         out = torch.stack([parts[c] for c in self.channels], dim=-2).flatten(-3, -2)
         return TensorECG(out, names=self.names(leads))
 
-# %% ../../nbs/03_data.transforms.ipynb #36031c8c
+# %% ../../nbs/03_data.transforms.ipynb #316d222c
 def _flat(x:TensorECG):
     x = x.as_subclass(Tensor)
     if x.ndim < 2: raise ValueError(f"2D views expect beats as (..., channels, samples), got shape {tuple(x.shape)}")
     return x
 
+# %% ../../nbs/03_data.transforms.ipynb #1e692023
 def _down(x, size):
     "Average `x` down to `size` samples along the last axis (no-op when it is already that long)."
     if x.shape[-1] == size: return x
     shp = x.shape
     return F.adaptive_avg_pool1d(x.reshape(-1, 1, shp[-1]), size).reshape(*shp[:-1], size)
 
+# %% ../../nbs/03_data.transforms.ipynb #61f52267
 def _check_size(size, name):
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 2:
         raise ValueError(f"{name} must be an integer >= 2, got {size!r}")
     return int(size)
 
+# %% ../../nbs/03_data.transforms.ipynb #37f9ea1b
 class GridView(Transform):
     "Batch transform: zero-pad each channel to `rows` x `cols` samples and fold it row by row into an image."
     order = 30
@@ -160,6 +251,7 @@ class GridView(Transform):
         t = F.pad(t, (0, n - t.shape[-1]))
         return TensorECG2D(t.reshape(*t.shape[:-1], self.rows, self.cols), names=getattr(x, 'names', None))
 
+# %% ../../nbs/03_data.transforms.ipynb #c08d7580
 class GAFView(Transform):
     "Batch transform: Gramian angular summation field of each channel, `size` x `size`."
     order = 30
@@ -174,6 +266,7 @@ class GAFView(Transform):
         g = u[..., :, None] * u[..., None, :] - v[..., :, None] * v[..., None, :]
         return TensorECG2D(g, names=getattr(x, 'names', None))
 
+# %% ../../nbs/03_data.transforms.ipynb #1a4f2efe
 class RecurrenceView(Transform):
     "Batch transform: recurrence plot |x_i - x_j| of each channel, `size` x `size` (binary with `eps`)."
     order = 30
@@ -187,8 +280,10 @@ class RecurrenceView(Transform):
         if self.eps is not None: d = (d <= self.eps).float()
         return TensorECG2D(d, names=getattr(x, 'names', None))
 
+# %% ../../nbs/03_data.transforms.ipynb #f1db5c35
 VIEWS = ('1d', 'grid', 'gaf', 'rp')  # the input views heartai can build
 
+# %% ../../nbs/03_data.transforms.ipynb #8a150322
 def ecg_view(view:str='1d', # one of `VIEWS`
              size:int=None, # image side for 'gaf' and 'rp' (default 64)
             ):
@@ -202,13 +297,14 @@ def ecg_view(view:str='1d', # one of `VIEWS`
         return GridView()
     return (GAFView if view == 'gaf' else RecurrenceView)(64 if size is None else size)
 
-# %% ../../nbs/03_data.transforms.ipynb #4bc03640
+# %% ../../nbs/03_data.transforms.ipynb #3c45e7aa
 def beat_lengths(x:Tensor)->Tensor:
     "Number of samples before the zero padding of each beat in `x` `(bs, leads, samples)`."
     nz = (x != 0).any(-2)
     last = x.shape[-1] - nz.flip(-1).int().argmax(-1)
     return torch.where(nz.any(-1), last, torch.zeros_like(last))
 
+# %% ../../nbs/03_data.transforms.ipynb #f89d8c08
 def _resample(x, pos, lens):
     "Sample `x` (bs, L, T) at float positions `pos` (bs, T) by linear interpolation, within each beat's length `lens`."
     hi = (lens - 1).clamp_min(0).to(pos.dtype)[:, None]
@@ -217,6 +313,7 @@ def _resample(x, pos, lens):
     g = lambda i: x.gather(-1, i[:, None].expand(-1, x.shape[1], -1))
     return g(i0) * (1 - w) + g(i1) * w
 
+# %% ../../nbs/03_data.transforms.ipynb #b8eac029
 class ECGAugment(Transform):
     "Base class of heartbeat augmentations: train only, per-beat probability `p`, own seeded generator."
     split_idx, order = 0, 1
@@ -246,11 +343,13 @@ class ECGAugment(Transform):
         return TensorECG(torch.where(on[:, None, None], out, t), names=getattr(x, 'names', None))
     def augment(self, x, on, lens): raise NotImplementedError
 
+# %% ../../nbs/03_data.transforms.ipynb #5f752d88
 def _pos(v, name):
     if isinstance(v, bool) or not isinstance(v, numbers.Real) or not v > 0:
         raise ValueError(f"{name} must be a positive number, got {v!r}")
     return float(v)
 
+# %% ../../nbs/03_data.transforms.ipynb #35f5ff03
 class ECGNoise(ECGAugment):
     "Add Gaussian noise of standard deviation `std` before the zero padding."
     order = 5
@@ -259,6 +358,7 @@ class ECGNoise(ECGAugment):
         mask = torch.arange(x.shape[-1], device=x.device) < lens[:, None, None]
         return x + self.std * self._randn(*x.shape, device=x.device) * mask
 
+# %% ../../nbs/03_data.transforms.ipynb #3e4a47e0
 class ECGScale(ECGAugment):
     "Multiply the amplitude by a factor drawn from [1 - `scale`, 1 + `scale`]."
     order = 3
@@ -266,6 +366,7 @@ class ECGScale(ECGAugment):
     def augment(self, x, on, lens):
         return x * self._uniform(1 - self.scale, 1 + self.scale, x.shape[0], x.device)[:, None, None]
 
+# %% ../../nbs/03_data.transforms.ipynb #5d2882c0
 class ECGWander(ECGAugment):
     "Add baseline wander: a slow sine (0.05–0.5 Hz) of amplitude up to `amp`, before the zero padding."
     order = 4
@@ -278,6 +379,7 @@ class ECGWander(ECGAugment):
         w = a[:, None] * torch.sin(2*math.pi*f[:, None]*t + ph[:, None])
         return x + (w * (t * self.fs < lens[:, None]))[:, None]
 
+# %% ../../nbs/03_data.transforms.ipynb #99861556
 class ECGShift(ECGAugment):
     "Shift the beat in time by up to `shift` samples either way; the padding moves with the beat's end."
     order = 2
@@ -292,6 +394,7 @@ class ECGShift(ECGAugment):
         out = _resample(x, t[None] - k[:, None], lens)
         return out * (t[None] < (lens + k).clamp(0, T)[:, None])[:, None]
 
+# %% ../../nbs/03_data.transforms.ipynb #306c6997
 class ECGWarp(ECGAugment):
     "Stretch or compress time around the R-peak by a factor in [1 - `warp`, 1 + `warp`]; the padding moves with the end."
     order = 1
@@ -305,6 +408,7 @@ class ECGWarp(ECGAugment):
         out = _resample(x, t[None] / s[:, None], lens)
         return out * (t[None] < (lens * s).round().clamp(0, T)[:, None])[:, None]
 
+# %% ../../nbs/03_data.transforms.ipynb #267ea1c9
 class ECGErase(ECGAugment):
     "Set a random span of up to `frac` of the beat (before the padding) to zero, like a lead drop-out."
     order = 6
@@ -319,6 +423,7 @@ class ECGErase(ECGAugment):
         cut = (t[None] >= start[:, None]) & (t[None] < (start + n)[:, None]) & (t[None] < lens[:, None])
         return x.masked_fill(cut[:, None], 0.)
 
+# %% ../../nbs/03_data.transforms.ipynb #49d582a5
 def ecg_augment(noise:float=0.02, # std of Gaussian noise (beats are scaled to about [0, 1])
                 scale:float=0.1,  # amplitude scaling: factor in [1-scale, 1+scale]
                 wander:float=0.05, # baseline wander amplitude

@@ -52,6 +52,7 @@ class KachueeBlock(nn.Module):
         self.pool = nn.MaxPool1d(5, 2)
     def forward(self, x): return self.pool(F.relu(self.conv2(self.conv1(x)) + x))
 
+# %% ../../nbs/11_models.cnn1d.ipynb #9cb388f5
 @register_arch('kachuee')
 class Kachuee(HeartNet):
     "Kachuee et al. (2018) residual CNN: conv, 5 residual blocks with max-pool, FC 32-32."

@@ -30,6 +30,7 @@ class InceptionModule(nn.Module):
         b = self.bottleneck(x)
         return F.relu(self.bn(torch.cat([c(b) for c in self.convs] + [self.pool_branch(x)], 1)))
 
+# %% ../../nbs/13_models.inception.ipynb #102bc833
 class InceptionBlock(nn.Module):
     "`n_modules` inception modules with a residual shortcut (BN, or 1x1 conv + BN when the channels change) around them."
     def __init__(self, ni:int, nf:int=32, n_modules:int=3, kernel_sizes:tuple=(39, 19, 9), bottleneck:bool=True,
