@@ -91,7 +91,7 @@ def get_vocab(classes:str|BeatVocab='mitbih', # a vocabulary name ('mitbih' or '
         raise ValueError(f"Unknown class set {classes!r}; expected one of {list(VOCABS)}")
     return VOCABS[classes.lower()]
 
-# %% ../nbs/00_core.ipynb #9f92ac5d
+# %% ../nbs/00_core.ipynb #f511c971
 def heartai_home(create:bool=True, # create the directory if it is missing
                 )->Path:
     "heartai's data and cache directory: `$HEARTAI_HOME`, default `~/.heartai`."
@@ -99,25 +99,28 @@ def heartai_home(create:bool=True, # create the directory if it is missing
     if create: p.mkdir(parents=True, exist_ok=True)
     return p
 
+# %% ../nbs/00_core.ipynb #57a851d5
 def data_dir(*parts:str, create:bool=True)->Path:
     "Directory for downloaded data: `heartai_home()/data/*parts`."
     p = heartai_home(create=False)/'data'/Path(*parts)
     if create: p.mkdir(parents=True, exist_ok=True)
     return p
 
+# %% ../nbs/00_core.ipynb #554b148f
 def cache_dir(*parts:str, create:bool=True)->Path:
     "Directory for cached, derived files (e.g. beats built from records): `heartai_home()/cache/*parts`."
     p = heartai_home(create=False)/'cache'/Path(*parts)
     if create: p.mkdir(parents=True, exist_ok=True)
     return p
 
-# %% ../nbs/00_core.ipynb #565e1f9b
+# %% ../nbs/00_core.ipynb #951fbe20
 def _check_seed(seed):
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be an integer, got {type(seed).__name__} {seed!r}")
     if not 0 <= int(seed) < 2**32: raise ValueError(f"seed must be in 0..2**32-1, got {seed}")
     return int(seed)
 
+# %% ../nbs/00_core.ipynb #7b2a70ec
 def seed_everything(seed:int=42,      # the seed for Python, NumPy and PyTorch (CPU and GPU)
                     deterministic:bool=False, # also ask PyTorch for deterministic kernels (slower on GPU)
                    )->int:

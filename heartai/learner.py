@@ -104,7 +104,7 @@ def ecg_loss(loss='ce', # a name in `LOSSES`, or a loss function/module (returne
     if loss not in LOSSES: raise ValueError(f"Unknown loss {loss!r}; expected one of {list(LOSSES)} or a loss function")
     return LOSSES[loss](dls, **kwargs)
 
-# %% ../nbs/20_learner.ipynb #14b3be07
+# %% ../nbs/20_learner.ipynb #8ede9f56
 def _jsonable(o):
     if isinstance(o, slice): return {'slice': [_jsonable(o.start), _jsonable(o.stop)]}
     if isinstance(o, (np.floating, np.integer)): return o.item()
@@ -114,6 +114,7 @@ def _jsonable(o):
     if o is None or isinstance(o, (bool, int, float, str)): return o
     raise TypeError(f"cannot record argument {o!r} of type {type(o).__name__} in run.json")
 
+# %% ../nbs/20_learner.ipynb #7543be51
 def _unjson(o):
     if isinstance(o, dict) and set(o) == {'slice'}: return slice(*o['slice'])
     if isinstance(o, list): return [_unjson(x) for x in o]
@@ -158,12 +159,13 @@ class RunCheckpoint(TrackerCallback):
         d = Path(getattr(self.learn, 'run_dir', None) or self.path/self.model_dir)
         atomic_write(d/f'{name}.pth', lambda f: save_model(f, self.model, self.opt, with_opt=with_opt), overwrite=True)
 
-# %% ../nbs/20_learner.ipynb #43ec46c4
+# %% ../nbs/20_learner.ipynb #d41012f8
 def _status(e:BaseException=None)->str:
     "The `run.json` status of a training call that ended with the exception `e` (`None`: it finished)."
     if e is None: return 'finished'
     return 'interrupted' if isinstance(e, KeyboardInterrupt) else 'stopped' if isinstance(e, SystemExit) else 'failed'
 
+# %% ../nbs/20_learner.ipynb #cf347e83
 def _resume_point(last):
     "(fit, epoch) where a call continues after its last saved epoch `last` (`None`: from the start)."
     if last is None: return None
@@ -209,7 +211,7 @@ def _open(self:RunRecorder, method, args, kwargs, run_dir=None):
     learn.run_dir, self.fit_idx, self.active = self.dir, -1, True
     self._write()
 
-# %% ../nbs/20_learner.ipynb #16df5fdb
+# %% ../nbs/20_learner.ipynb #6108dfba
 @patch
 def before_fit(self:RunRecorder):
     if not self.active: return
@@ -220,11 +222,13 @@ def before_fit(self:RunRecorder):
     _fastai_load_model(self.dir/'last.pth', self.model, self.opt, with_opt=True, device=self.dls.device)
     self.skip_to, self.resume_at = at[1], None
 
+# %% ../nbs/20_learner.ipynb #fe50431c
 @patch
 def before_epoch(self:RunRecorder):
     self.cancelled = False
     if self.active and self.epoch < self.skip_to: raise CancelEpochException()  # saved before the interruption
 
+# %% ../nbs/20_learner.ipynb #6f40e2df
 @patch
 def after_cancel_epoch(self:RunRecorder): self.cancelled = True
 
@@ -295,7 +299,7 @@ def lr_find(self:ECGLearner, *args, **kwargs):
         try: return Learner.lr_find(self, *args, **kwargs)
         finally: self.model_dir = model_dir
 
-# %% ../nbs/20_learner.ipynb #69479997
+# %% ../nbs/20_learner.ipynb #37c09151
 @patch
 def load_checkpoint(self:ECGLearner, file, with_opt:bool=False):
     "Load weights (and optimizer state if `with_opt`) saved by a run."
@@ -303,6 +307,7 @@ def load_checkpoint(self:ECGLearner, file, with_opt:bool=False):
     _fastai_load_model(file, self.model, self.opt if with_opt else None, with_opt=with_opt, device=self.dls.device)
     return self
 
+# %% ../nbs/20_learner.ipynb #4261f82f
 @patch
 def resume(self:ECGLearner, run_dir):
     "Continue the interrupted training call recorded in `run_dir` from the epoch after its last checkpoint."
