@@ -110,7 +110,7 @@ def learner_params(learn, # a fastai Learner (an `ECGLearner` gives the most)
     d['bs'] = str(getattr(dls.train, 'bs', None)); d['val_bs'] = str(getattr(dls.valid, 'bs', None))
     d['wd'] = _fmt(learn.wd)
     if getattr(learn, 'monitor', None): d['monitor'] = learn.monitor
-    run = getattr(learn, '_run', None)
+    run = getattr(getattr(learn, 'run_recorder', None), 'info', None)
     if run:
         d['train.method'] = run.get('method')
         d['train.args'] = _fmt(run.get('args') or [])
@@ -166,7 +166,7 @@ def _chunks(xs, n=100):
 # %% ../nbs/40_tracking.ipynb #5cdbd02c
 class MLflowCallback(Callback):
     "Log a fastai training run to MLflow: configuration, per-epoch metrics, lr_find plot, confusion matrix, report, model."
-    order = Recorder.order + 2  # after the Recorder (and heartai's checkpointing) has the epoch's values
+    order = Recorder.order + 2  # after the Recorder has the epoch's values (before heartai's checkpointing, which needs none of them)
     def __init__(self, experiment:str=DEFAULT_EXPERIMENT, # MLflow experiment name
                  run_name:str=None,      # name of the run (default: the architecture)
                  tracking_uri:str=None,  # tracking store (default: `tracking_uri()`)

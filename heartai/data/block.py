@@ -15,7 +15,7 @@ from fastai.data.transforms import Category, CategoryMap
 from fastcore.meta import delegates
 from fastcore.basics import patch
 from fasttransform import Transform
-from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, BeatVocab, get_vocab, default_device, _check_seed
+from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, BeatVocab, get_vocab, pick_device, _check_seed
 from .transforms import *
 
 # %% auto #0
@@ -395,7 +395,7 @@ def from_arrays(cls:ECGDataLoaders, X, # beats: (n, 187) or (n, leads, 187), a N
                 augment=None,          # `None`, `True` (ecg_augment defaults), a dict of `ecg_augment` arguments or a list of transforms
                 balance:bool=False,    # class-balanced sampling of the training loader
                 seed:int=0,            # seed of the random split, the shuffling and the augmentations
-                device=None,           # device of the batches (default: `default_device()`)
+                device=None,           # device of the batches (default: `pick_device()`)
                 classes=None,          # 'mitbih', 'ptb' or a `BeatVocab`; `None`: labels are the distinct values of `y`
                 leads=None,            # lead names
                 df:pd.DataFrame=None,  # the table the beats came from (kept for interpretation)
@@ -422,7 +422,7 @@ def from_arrays(cls:ECGDataLoaders, X, # beats: (n, 187) or (n, leads, 187), a N
     train_ds, valid_ds = ECGDataset(Xt, y, rows=tr, split_idx=0, **kw), ECGDataset(Xt, y, rows=va, split_idx=1, **kw)
     chans = Channels(channels)
     after_batch = _to_augment(augment) + [chans] + ([view_tfm] if view_tfm else []) + list(batch_tfms or [])
-    device = default_device(device)
+    device = pick_device(device)
     train = ECGDL(train_ds, bs=bs, shuffle=True, drop_last=len(train_ds) >= bs, balance=balance, seed=seed,
                   after_item=item_tfms, after_batch=after_batch)
     valid = train.new(valid_ds, bs=val_bs or bs, shuffle=False, drop_last=False, balance=False)
