@@ -11,6 +11,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'heartai.cli._choices': ('cli.html#_choices', 'heartai/cli.py'),
                              'heartai.cli._classes_arg': ('cli.html#_classes_arg', 'heartai/cli.py'),
                              'heartai.cli._demo_args': ('cli.html#_demo_args', 'heartai/cli.py'),
+                             'heartai.cli._demo_sweep': ('cli.html#_demo_sweep', 'heartai/cli.py'),
                              'heartai.cli._download_args': ('cli.html#_download_args', 'heartai/cli.py'),
                              'heartai.cli._info_args': ('cli.html#_info_args', 'heartai/cli.py'),
                              'heartai.cli._kv': ('cli.html#_kv', 'heartai/cli.py'),

@@ -52,6 +52,7 @@ def register(name:str, help:str, run=None, add_args=None, force:bool=False):
     "Register the heartai command `name` ('train', or 'data build' for an action of a group without `run`)."
     _CMDS[name] = (help, run, add_args, force)
 
+# %% ../nbs/60_cli.ipynb #9b4fba80
 def make_parser()->argparse.ArgumentParser:
     "The `heartai` argument parser, with every registered command."
     common = argparse.ArgumentParser(add_help=False)
@@ -77,6 +78,7 @@ def _need_action(name, args):
     acts = [k.split()[-1] for k in _CMDS if k.startswith(name + ' ')]
     raise UsageError(f"choose an action: {', '.join(acts)} (see `heartai {name} --help`)")
 
+# %% ../nbs/60_cli.ipynb #8fed0729
 @contextmanager
 def _library_noise(quiet:bool):
     "Keep library warnings out of the output (every warning with --quiet)."
@@ -175,6 +177,8 @@ def cmd_data_info(args):
     if 'record' in df.columns: print(f"\nper record ({len(per_rec)}):\n{per_rec.to_string()}")
 
 #| export
+
+# %% ../nbs/60_cli.ipynb #0d939f25
 def _download_args(s):
     from heartai.data.physionet import PHYSIONET_DBS
     s.add_argument('db', choices=_choices(PHYSIONET_DBS), help="MIT-BIH Arrhythmia (mitdb) or PTB Diagnostic ECG (ptbdb)")
@@ -248,6 +252,8 @@ def cmd_train(args):
         + f"\n  {info['seconds']:.0f} s")
 
 #| export
+
+# %% ../nbs/60_cli.ipynb #dbdbf1d8
 def _train_args(t):
     from heartai.data.transforms import VIEWS, CHANNELS
     from heartai.learner import LOSSES
@@ -307,6 +313,7 @@ def cmd_predict(args):
     say(f"{len(tab)} beats ({kind}) classified in {t2 - t1:.2f} s ({len(tab) / max(t2 - t1, 1e-9):,.0f} beats/s; reading took {t1 - t0:.1f} s)")
     say(f"predicted: {tab.pred.value_counts().to_dict()}; flagged: {int(tab.flag.sum())} of {len(tab)}\nwritten to {out}")
 
+# %% ../nbs/60_cli.ipynb #9ac2e8ba
 def _predict_args(s):
     from heartai.inference import PREDICT_BS
     s.add_argument('model', help="an exported model directory or a run directory")
@@ -361,6 +368,7 @@ def _tune_options(path)->dict:
     if isinstance(data, str) and data != 'synthetic' and not Path(data).is_absolute(): opts['data'] = str((path.parent/data).resolve())
     return opts
 
+# %% ../nbs/60_cli.ipynb #0917373f
 def cmd_tune(args):
     "A Ray Tune sweep from a TOML file, with its results table, summary and PDF report."
     from heartai.tune import tune, results_frame, summary_table, to_markdown
@@ -402,6 +410,16 @@ def _run(argv:list, args):
     a.quiet, a.debug, a.argv = getattr(a, 'quiet', False), getattr(a, 'debug', False), argv
     a.func(a)
 
+# %% ../nbs/60_cli.ipynb #5752c795
+def _demo_sweep(path:Path, beats:Path, tiny:bool, mitbih:bool):
+    "Write the demo's sweep file: a few tiny cnn1d models on `beats`, their width and learning rate searched."
+    classes = 'classes = "mitbih"\n' if mitbih else ''
+    path.write_text(f"[tune]\ndata = {json.dumps(str(beats))}\n{classes}num_samples = {2 if tiny else 4}\n"
+                    f"max_epochs = {1 if tiny else 3}\nstorage_path = {json.dumps(str(path.parent/'ray'))}\n"
+                    f"experiment = \"heartai-demo-tune\"\nlog_model = false\nnum_cpus = 2\n\n[space]\narch = \"cnn1d\"\n"
+                    f"n_blocks = 2\nhead_hidden = 0\nwidth = {'[4, 8]' if tiny else '[8, 16]'}\nlr = {{loguniform = [1e-3, 1e-2]}}\n")
+
+# %% ../nbs/60_cli.ipynb #29824477
 def cmd_demo(args):
     "Every heartai command on synthetic (or your) data, in a few minutes."
     from heartai.data.physionet import synth_record
@@ -433,11 +451,7 @@ def cmd_demo(args):
     step('train', ['train', '--data', beats, '--epochs', epochs, '--lr', 'auto', *recall, '-o', out/'base', *hp, *common])
     ft = ['--data', 'synthetic', '--classes', 'ptb', '--n', 400 if tiny else 1500] if args.data is None else ['--data', beats]
     step('fine_tune', ['train', *ft, '--pretrained', out/'base'/'model', '--epochs', epochs, '--lr', 3e-3, '-o', out/'finetune', *common])
-    classes = 'classes = "mitbih"\n' if args.data is None else ''
-    (out/'sweep.toml').write_text(f"[tune]\ndata = {json.dumps(str(beats))}\n{classes}num_samples = {2 if tiny else 4}\n"
-                                  f"max_epochs = {1 if tiny else 3}\nstorage_path = {json.dumps(str(out/'ray'))}\n"
-                                  f"experiment = \"heartai-demo-tune\"\nlog_model = false\nnum_cpus = 2\n\n[space]\narch = \"cnn1d\"\n"
-                                  f"n_blocks = 2\nhead_hidden = 0\nwidth = {'[4, 8]' if tiny else '[8, 16]'}\nlr = {{loguniform = [1e-3, 1e-2]}}\n")
+    _demo_sweep(out/'sweep.toml', beats, tiny, mitbih=args.data is None)
     step('tune', ['tune', out/'sweep.toml', '-o', out/'sweep', '--tracking-uri', uri])
     step('predict', ['predict', out/'base', new, '-o', out/'predictions.csv'])
     step('report', ['report', out/'base'])

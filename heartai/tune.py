@@ -47,6 +47,7 @@ def _sampler(k, v, src):
     if kind == 'randint' and not all(float(x).is_integer() for x in b): raise ValueError(f"{src}: {k} = {v!r}: randint needs integers")
     return kind, lo, hi
 
+# %% ../nbs/50_tune.ipynb #45c1269a
 def _options(space, k):
     "The values `k` can take in `space` (`None` for a numeric sampler); the default when absent."
     if k not in space: return [TRIAL_DEFAULTS.get(k)]
@@ -190,6 +191,7 @@ class TuneReport(Callback):
         if self.hold_last and self.epoch + 1 == self.n_epoch: self.final = res
         else: _ray_tune().report(res)
 
+# %% ../nbs/50_tune.ipynb #1df916bb
 def _trial(config, data=None, setup=None):
     "One Ray Tune trial: build data and learner from `config` (`heartai.training`), train, report every epoch, track in MLflow."
     from heartai.training import build_learner, fit
@@ -250,6 +252,7 @@ class SweepResult:
         return (f"SweepResult({self.name!r}: {len(fr)} trials {fr.status.value_counts().to_dict()}, best {self.metric} {best:.4f}, "
                 f"{self.elapsed_s:.0f} s, MLflow parent run {self.parent_run_id})")
 
+# %% ../nbs/50_tune.ipynb #98d59ea3
 @contextmanager
 def _env(**kv):
     "Set environment variables for the duration of a block."
@@ -275,6 +278,7 @@ def _searcher(search_alg, metric, mode, seed, points=None):
         return HyperOptSearch(metric=metric, mode=mode, random_state_seed=seed, points_to_evaluate=points)
     raise ValueError(f"search_alg must be 'random', 'optuna' or 'hyperopt', got {search_alg!r}")
 
+# %% ../nbs/50_tune.ipynb #83880a0e
 def _close_children(client, eid, parent, grid, max_epochs):
     "Give every trial run the status of its trial: Ray stops some before they can end themselves (early stops, crashes, Ctrl-C)."
     by_run, by_trial = {}, {}
@@ -494,6 +498,7 @@ def summary_table(results:SweepResult,
     t[metric] = t[metric].astype(float); t['params'] = t['params'].astype('Int64'); t['epochs'] = t['epochs'].astype('Int64')
     return t
 
+# %% ../nbs/50_tune.ipynb #57d3a6e8
 def to_markdown(df:pd.DataFrame, # a table
                 floatfmt:str='.4f', # format of float cells
                 index:bool=True,    # include the index as the first column
