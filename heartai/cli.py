@@ -257,10 +257,11 @@ def cmd_train(args):
 def _train_args(t):
     from heartai.data.transforms import VIEWS, CHANNELS
     from heartai.learner import LOSSES
+    from heartai.data.load import SPLITS
     t.add_argument('--data', default='synthetic', help="a beats file, a folder of WFDB records, or 'synthetic' (default)")
     t.add_argument('--n', type=int, default=2000, help="beats of synthetic data")
     _classes_arg(t, "class set (auto: from the data)")
-    t.add_argument('--split', choices=['random', 'interpatient'], default='random', help="random (by beat) or interpatient (MIT-BIH DS1 -> DS2)")
+    t.add_argument('--split', choices=_choices(SPLITS), default='random', help="random (by beat) or interpatient (MIT-BIH DS1 -> DS2)")
     t.add_argument('--valid-pct', type=float, default=0.2, help="validation fraction of a random split")
     t.add_argument('--arch', help="architecture (default cnn1d, or the pretrained one's)")
     t.add_argument('--hp', action='append', metavar='NAME=VALUE', help="a hyperparameter of the architecture, e.g. width=32 (repeatable)")

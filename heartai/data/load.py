@@ -10,7 +10,7 @@ from ..core import TARGET, synth_beats, get_vocab
 from .core import read_beats, read_unlabelled_beats, BeatsError
 
 # %% auto #0
-__all__ = ['read_any_beats', 'is_record', 'guess_classes', 'records_fs', 'load_beats', 'count_beats', 'load_split']
+__all__ = ['SPLITS', 'read_any_beats', 'is_record', 'guess_classes', 'records_fs', 'load_beats', 'count_beats', 'load_split']
 
 # %% ../../nbs/05_data.load.ipynb #4aac7c1e
 def read_any_beats(path, # a beats file: .csv, .csv.gz, .parquet (with or without a `target` column)
@@ -95,6 +95,8 @@ def count_beats(df, # a beats table, labelled or not
     return per_class, per_rec.rename_axis(columns=None)
 
 # %% ../../nbs/05_data.load.ipynb #9dd17479
+SPLITS = ('random', 'interpatient')  # how `load_split` splits: by beat (stratified), or MIT-BIH patients DS1 -> DS2
+
 def load_split(data='synthetic',   # 'synthetic', a beats DataFrame, a beats file or a folder of WFDB records (or a record)
                classes=None,       # 'mitbih', 'ptb' or None/'auto' (from the data); 'synthetic' defaults to 'mitbih'
                split:str='random', # 'random' (stratified by beat) or 'interpatient' (MIT-BIH records DS1 -> DS2)
@@ -105,7 +107,7 @@ def load_split(data='synthetic',   # 'synthetic', a beats DataFrame, a beats fil
               )->tuple:
     "Labelled beats, their `Splits` and the class set name: `(df, splits, classes)`."
     from heartai.data.physionet import split_random, split_interpatient
-    if split not in ('random', 'interpatient'): raise ValueError(f"split must be 'random' or 'interpatient', got {split!r}")
+    if split not in SPLITS: raise ValueError(f"split must be 'random' or 'interpatient', got {split!r}")
     if classes is not None and not isinstance(classes, str): classes = get_vocab(classes).name
     if isinstance(data, pd.DataFrame):
         if TARGET not in data.columns: raise ValueError(f"data has no {TARGET!r} column")
