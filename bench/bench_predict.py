@@ -1,17 +1,17 @@
 #!/usr/bin/env python
 """How fast is `heartai predict`? Beats per second of the default model on 50,000 synthetic beats, on the CPU.
 
-The model is the default one of `heartai train` (cnn1d with its default hyperparameters) trained 1 epoch on 2,000
+The model is the default one of `heartai train` (`heartai.training.train`: cnn1d with its default hyperparameters) trained 1 epoch on 2,000
 synthetic beats (`--epochs 0`: untrained). The beats (heartai.core.synth_beats, generation time excluded) are written to
 a parquet file. Measured, median of --runs runs each:
 
-(a) inference: `heartai.cli.predict_logits` on the 50,000 beats already in memory (channels rebuilt from the model's
+(a) inference: `heartai.inference.predict_logits` on the 50,000 beats already in memory (channels rebuilt from the model's
     config, batches of --bs), with the fast path (batch norms folded into the convolutions) and without it, the two
     alternating, at 1 torch thread and at --threads threads (default: 2); the same for the bigger cnn1d option
     (width 16: 4x the multiply-accumulates) for comparison;
-(b) the whole command in this process, `main(['predict', RUN, beats.parquet, '-o', out.csv])`, at the thread count
-    that was fastest in (a): reading the parquet, inference, the probabilities table and the CSV (Python and torch
-    start-up excluded);
+(b) the work of the command in this process (what `heartai predict RUN beats.parquet -o out.csv` calls: `load_model`,
+    `heartai.data.load.load_beats`, `heartai.inference.predict_table`, the CSV), at the thread count that was fastest
+    in (a): reading the parquet, inference, the probabilities table and the CSV (Python and torch start-up excluded);
 (c) once, the command as a new process (`python -m heartai.cli predict ...`), start-up included.
 
 Also reported: the model's multiply-accumulates per beat and the rate they are computed at, and the machine's load
@@ -57,15 +57,15 @@ def main(argv=None):
     os.environ['HEARTAI_HOME'] = str(tmp/'home')
     import numpy as np, torch
     from heartai.core import synth_beats, SAMPLE_COLS
-    from heartai.cli import main as heartai, predict_logits, model_inputs
+    from heartai.inference import predict_logits, predict_table, model_inputs, operating_point
+    from heartai.training import train
+    from heartai.data.load import load_beats
     from heartai.learner import load_model
     load0 = os.getloadavg()
 
     torch.set_num_threads(a.threads)
     run = tmp/'run'
-    train_s, code = timed(lambda: heartai(['train', '--data', 'synthetic', '--n', '2000', '--epochs', str(max(a.epochs, 1)),
-                                            '--lr', '3e-3', '--no-mlflow', '-q', '-o', str(run)]))
-    assert code == 0, "training the model failed"
+    train_s, _ = timed(lambda: train('synthetic', run, n=2000, epochs=max(a.epochs, 1), lr=3e-3, mlflow=False, progress=False))
     model = load_model(run)
     if a.epochs == 0:   # same architecture and data config, fresh weights
         from heartai.models.core import create_model
@@ -78,8 +78,7 @@ def main(argv=None):
     macs = macs_per_beat(model, x0)
 
     big_run = tmp/'width16'
-    assert heartai(['train', '--data', 'synthetic', '--n', '2000', '--epochs', '1', '--lr', '3e-3', '--hp', 'width=16',
-                    '--no-mlflow', '-q', '-o', str(big_run)]) == 0
+    train('synthetic', big_run, n=2000, epochs=1, lr=3e-3, hp=dict(width=16), mlflow=False, progress=False)
     big = load_model(big_run)
     big_macs = macs_per_beat(big, x0)
     rows, outs = [], {}
@@ -101,9 +100,15 @@ def main(argv=None):
     best = max((r for r in rows if r['model'] == 'default'), key=lambda r: r['beats_per_s'])
     csv, th = tmp/'out.csv', best['threads']   # the command at the thread count that was fastest above
     cmd = ['predict', str(run), str(beats), '-o', str(csv), '-q', '--force', '--threads', str(th)]
-    heartai(cmd)   # warm-up
-    cmd_s = [timed(lambda: heartai(cmd))[0] for _ in range(a.runs)]
-    print(f"heartai predict in this process ({th} thread(s)): {a.n / statistics.median(cmd_s):,.0f} beats/s "
+    def predict_command():   # what `heartai predict` calls, without its argument parsing
+        torch.set_num_threads(th)
+        m = load_model(run)
+        op, _ = operating_point(m.heartai_config)
+        beats_df, _, _ = load_beats(beats, 'auto', labelled=False, progress=False)
+        predict_table(m, beats_df, op, bs=a.bs).to_csv(csv, index=False)
+    predict_command()   # warm-up
+    cmd_s = [timed(predict_command)[0] for _ in range(a.runs)]
+    print(f"heartai predict's work in this process ({th} thread(s)): {a.n / statistics.median(cmd_s):,.0f} beats/s "
           f"(median {statistics.median(cmd_s):.2f} s, reading and writing included)", flush=True)
     proc_s, r = timed(lambda: subprocess.run([sys.executable, '-m', 'heartai.cli', *cmd], capture_output=True, text=True))
     assert r.returncode == 0, r.stderr

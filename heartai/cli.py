@@ -5,16 +5,16 @@ with progress bars, one-line errors, and outputs that are never overwritten unle
 
 # %% ../nbs/60_cli.ipynb #6497d719
 from __future__ import annotations
-import argparse, ast, base64, functools, io, json, logging, math, os, shutil, sys, time, traceback, uuid, warnings
-from contextlib import contextmanager, nullcontext
-from datetime import datetime
+import argparse, ast, functools, json, logging, os, shutil, sys, time, traceback, warnings
+from contextlib import contextmanager
 from pathlib import Path
 import heartai
+from .outputs import refuse_existing, staged_dir, write_file, write_json
+from .data.load import is_record
 
 # %% auto #0
-__all__ = ['PREDICT_BS', 'CLIError', 'UsageError', 'register', 'make_parser', 'main', 'read_any_beats', 'load_beats',
-           'cmd_data_download', 'cmd_data_build', 'cmd_data_info', 'cmd_train', 'model_inputs', 'fast_model',
-           'predict_logits', 'predict_table', 'cmd_predict', 'write_report', 'cmd_report', 'cmd_tune', 'cmd_demo']
+__all__ = ['CLIError', 'UsageError', 'register', 'make_parser', 'main', 'cmd_data_download', 'cmd_data_build', 'cmd_data_info',
+           'cmd_train', 'cmd_predict', 'cmd_report', 'cmd_tune', 'cmd_demo']
 
 # %% ../nbs/60_cli.ipynb #4940e2fa
 class CLIError(Exception):
@@ -38,44 +38,12 @@ def _one_line(e:BaseException)->str:
 
 # %% ../nbs/60_cli.ipynb #fdb71fd7
 def _refuse_existing(path:Path, force:bool, marker:str=None):
-    "Refuse an existing output `path` unless `force`; a directory is replaced only when it holds `marker` (or is empty)."
-    path = Path(path)
-    if not path.exists() and not path.is_symlink(): return
-    if not force: raise CLIError(f"{path} exists; pass --force to replace it")
-    if path.is_dir():
-        if marker is None: raise CLIError(f"{path} is a directory; give a file name")
-        if any(path.iterdir()) and not (path/marker).exists():
-            raise CLIError(f"{path} exists and was not made by heartai (no {marker}); not replacing it, even with --force")
-    elif marker is not None: raise CLIError(f"{path} is a file, not a heartai output directory; not replacing it")
+    "`heartai.outputs.refuse_existing`, its messages naming `--force`."
+    refuse_existing(path, force, marker, flag='--force')
 
-@contextmanager
-def _staged_dir(out, force:bool, marker:str):
-    "Yield a temporary directory beside `out`; on success it replaces `out` (refused if `out` exists and not `force`)."
-    out = Path(out).expanduser().absolute()
-    _refuse_existing(out, force, marker)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f'.{out.name}.tmp-{uuid.uuid4().hex[:8]}')
-    tmp.mkdir()
-    try:
-        yield tmp
-        _refuse_existing(out, force, marker)  # it may have appeared meanwhile
-        if out.exists():
-            old = out.with_name(f'.{out.name}.old-{uuid.uuid4().hex[:8]}')
-            os.replace(out, old); os.replace(tmp, out); shutil.rmtree(old, ignore_errors=True)
-        else: os.replace(tmp, out)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
+def _staged_dir(out, force:bool, marker:str): return staged_dir(out, force, marker, flag='--force')
 
-def _write_file(path, force:bool, write)->Path:
-    "Call `write(tmp)` and rename `tmp` to `path` (refused if `path` exists and not `force`)."
-    path = Path(path).expanduser().absolute()
-    _refuse_existing(path, force)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{uuid.uuid4().hex[:8]}.tmp')
-    try: write(tmp); os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
-    return path
-
-def _json(path, obj): Path(path).write_text(json.dumps(obj, indent=2, default=str))
+def _write_file(path, force:bool, write)->Path: return write_file(path, write, force, flag='--force')
 
 # %% ../nbs/60_cli.ipynb #89db3ecb
 _CMDS = {}  # command ('train', 'data build', ...) -> (help, function of the parsed args, function adding its arguments, takes --force)
@@ -84,6 +52,7 @@ def register(name:str, help:str, run=None, add_args=None, force:bool=False):
     "Register the heartai command `name` ('train', or 'data build' for an action of a group without `run`)."
     _CMDS[name] = (help, run, add_args, force)
 
+# %% ../nbs/60_cli.ipynb #9b4fba80
 def make_parser()->argparse.ArgumentParser:
     "The `heartai` argument parser, with every registered command."
     common = argparse.ArgumentParser(add_help=False)
@@ -109,6 +78,7 @@ def _need_action(name, args):
     acts = [k.split()[-1] for k in _CMDS if k.startswith(name + ' ')]
     raise UsageError(f"choose an action: {', '.join(acts)} (see `heartai {name} --help`)")
 
+# %% ../nbs/60_cli.ipynb #8fed0729
 @contextmanager
 def _library_noise(quiet:bool):
     "Keep library warnings out of the output (every warning with --quiet)."
@@ -165,85 +135,13 @@ def _kv(items, what:str, conv=_literal)->dict:
         except ValueError: raise UsageError(f"{what} {s!r}: {v!r} is not a number") from None
     return out
 
-def _is_record(p)->bool: return Path(str(p) + '.hea').is_file()
+def _need_input(p, what:str="no such file, folder of WFDB records, or record"):
+    "A `CLIError` unless `p` is 'synthetic', an existing path or a WFDB record."
+    if str(p) != 'synthetic' and not Path(p).exists() and not is_record(p): raise CLIError(f"{p}: {what}")
 
-# %% ../nbs/60_cli.ipynb #13573c5b
-def read_any_beats(path, # a beats file: .csv, .csv.gz, .parquet (with or without a `target` column)
-                   classes=None, # class set to check labels against: 'mitbih', 'ptb' or None
-                  )->tuple:
-    "A validated beats table from `path` and whether it has labels (`target`); unlabelled files are read too."
-    from heartai.core import BEAT_LEN, TARGET
-    from heartai.data.core import read_beats, BeatsError, _read_csv, _read_parquet, _validate, _ext, CSV_EXTS
-    path = Path(path)
-    try: return read_beats(path, classes=classes), True
-    except BeatsError as e: err = e
-    ext = _ext(path)
-    if ext is None or not path.is_file() or path.stat().st_size == 0: raise err
-    df, src = _read_csv(path, TARGET) if ext in CSV_EXTS else _read_parquet(path)
-    if src.headerless and df.shape[1] == BEAT_LEN: df = df.rename(columns={TARGET: str(BEAT_LEN - 1)})
-    elif TARGET in df.columns: raise err  # labelled, but not valid: read_beats said why
-    return _validate(df.assign(**{TARGET: 0}), src, None, 'strict', TARGET).drop(columns=TARGET), False
-
-# %% ../nbs/60_cli.ipynb #cec2be5b
-def _records_fs(src)->dict:
-    "Sampling rate of every WFDB record under `src` (a folder or one record), by record name."
-    import wfdb
-    from heartai.data.physionet import _find_records
-    root, recs = _find_records(src, None)
-    return {r: float(wfdb.rdheader(str(root/r)).fs) for r in recs}
-
-def _guess_classes(y)->str|None:
-    "The class set labels `y` most likely use: 'mitbih' for labels up to 2..4, 'ptb' for 0/1, else None."
-    hi = int(y.max()) if len(y) else -1
-    return 'mitbih' if 2 <= hi <= 4 else 'ptb' if 0 <= hi <= 1 else None
-
-def load_beats(src,                  # 'synthetic', a beats file, a folder of WFDB records, or a record path without extension
-               classes:str='auto',   # 'auto', 'mitbih' or 'ptb'
-               labelled:bool=True,   # drop beats without a class (and fail if none is left)
-               n:int=2000,           # beats of synthetic data
-               seed:int=0,           # seed of synthetic data
-               detector:str='auto',  # R-peaks of records: 'auto' (annotations, else XQRS), 'annotations' or 'xqrs'
-               lead:str='MLII',      # lead of records
-               progress:bool=True,   # progress bar while reading records
-              )->tuple:
-    "A beats table, its class set ('mitbih', 'ptb' or None) and what it was read from ('synthetic', 'records', 'file')."
-    classes, p = None if classes in (None, 'auto') else classes, Path(src).expanduser()
-    if str(src) != 'synthetic' and not p.exists() and not _is_record(p):
-        raise CLIError(f"{p}: no such file, folder of WFDB records, or record ({p.name}.hea)")
-    from heartai.core import TARGET, synth_beats
-    if str(src) == 'synthetic': return synth_beats(n, classes=classes or 'mitbih', seed=seed), classes or 'mitbih', 'synthetic'
-    if p.is_dir() or (_is_record(p) and not p.is_file()):
-        from heartai.data.physionet import beats_from_records
-        df = beats_from_records(p, classes=classes or 'auto', detector=detector, lead=lead, progress=progress)
-        classes, kind = classes or df.attrs.get('classes'), 'records'
-        df['fs'] = df['record'].map(_records_fs(p)).astype('float64')
-    else:
-        df, has = read_any_beats(p, classes)
-        if not has:
-            if labelled: raise CLIError(f"{p}: no {TARGET!r} column; training and evaluation need labelled beats")
-            return df, classes, 'file'
-        classes, kind = classes or _guess_classes(df[TARGET]), 'file'
-    if labelled:
-        n0 = len(df); df = df[df[TARGET] >= 0].reset_index(drop=True)
-        if not len(df): raise CLIError(f"{p}: no labelled beats ({n0} beats without a class, e.g. records without annotations)")
-    return df, classes, kind
+def _choices(registry)->list: return list(registry)
 
 # %% ../nbs/60_cli.ipynb #e4a6f2a2
-def _count_tables(df, classes)->tuple:
-    "Beats per class (count, percent) and per record and class; unlabelled beats in a column of their own."
-    import numpy as np, pandas as pd
-    from heartai.core import TARGET, get_vocab
-    y = df[TARGET].to_numpy() if TARGET in df.columns else np.full(len(df), -1)
-    vocab = list(get_vocab(classes).codes) if classes else [str(i) for i in range(int(y.max()) + 1 if (y >= 0).any() else 0)]
-    lab = np.where(y >= 0, np.array(vocab + [''], dtype=object)[np.clip(y, 0, len(vocab))], 'unlabelled')
-    cols = vocab + (['unlabelled'] if (y < 0).any() else [])
-    n = pd.Series(lab).value_counts().reindex(cols, fill_value=0)
-    per_class = pd.DataFrame({'beats': n, 'percent': (100 * n / max(len(df), 1)).round(2)}).rename_axis('class')
-    rec = df['record'].astype(str).to_numpy() if 'record' in df.columns else np.full(len(df), 'all')
-    per_rec = pd.crosstab(pd.Series(rec, name='record'), pd.Series(lab, name='class')).reindex(columns=cols, fill_value=0)
-    per_rec['total'] = per_rec.sum(1)
-    return per_class, per_rec.rename_axis(columns=None)
-
 def cmd_data_download(args):
     "Download a PhysioNet database (resuming, SHA-256 checked)."
     from heartai.data.physionet import download_physionet
@@ -256,9 +154,10 @@ def cmd_data_build(args):
     "Beats of WFDB records as a beats table (parquet)."
     from heartai.core import TARGET
     from heartai.data.core import write_beats
+    from heartai.data.load import load_beats, count_beats
     say, out = _say(args), Path(args.output).absolute()
     _refuse_existing(out, args.force)
-    if not (Path(args.src).is_dir() or _is_record(args.src)):
+    if not (Path(args.src).is_dir() or is_record(args.src)):
         raise CLIError(f"{args.src}: not a folder of WFDB records nor a record (no {Path(args.src).name}.hea)")
     df, classes, _ = load_beats(args.src, args.classes, labelled=False, detector=args.detector, lead=args.lead, progress=not args.quiet)
     none = int((df[TARGET] < 0).sum())
@@ -267,31 +166,44 @@ def cmd_data_build(args):
     write_beats(df, out, overwrite=args.force, classes=classes)
     say(f"{len(df)} beats of {df['record'].nunique()} record(s), classes {classes}, written to {out}"
         + (f" ({none} beats without a class left out)" if none else ''))
-    say(_count_tables(df, classes)[0].to_string())
+    say(count_beats(df, classes)[0].to_string())
 
 def cmd_data_info(args):
     "Beats per class and per record of a beats file, a folder of records or one record."
+    from heartai.data.load import load_beats, count_beats
     df, classes, kind = load_beats(args.file, args.classes, labelled=False, progress=not args.quiet)
-    per_class, per_rec = _count_tables(df, classes)
+    per_class, per_rec = count_beats(df, classes)
     print(f"{args.file}: {len(df)} beats ({kind}), classes: {classes or 'integer labels'}\n{per_class.to_string()}")
     if 'record' in df.columns: print(f"\nper record ({len(per_rec)}):\n{per_rec.to_string()}")
 
+#| export
+
+# %% ../nbs/60_cli.ipynb #0d939f25
 def _download_args(s):
-    s.add_argument('db', choices=['mitdb', 'ptbdb'], help="MIT-BIH Arrhythmia (mitdb) or PTB Diagnostic ECG (ptbdb)")
+    from heartai.data.physionet import PHYSIONET_DBS
+    s.add_argument('db', choices=_choices(PHYSIONET_DBS), help="MIT-BIH Arrhythmia (mitdb) or PTB Diagnostic ECG (ptbdb)")
     s.add_argument('--dest', help="directory (default: $HEARTAI_HOME/data/DB)")
     s.add_argument('--records', nargs='+', help="only these records, e.g. 100 101")
     s.add_argument('--mirror', help="download from this URL instead of PhysioNet (a copy with the same layout)")
 
+def _classes_arg(s, help):
+    from heartai.core import VOCABS
+    s.add_argument('--classes', choices=['auto', *VOCABS], default='auto', help=help)
+
+def _records_args(s, help="where R-peaks come from"):
+    from heartai.data.physionet import DETECTORS
+    s.add_argument('--detector', choices=_choices(DETECTORS), default='auto', help=help)
+    s.add_argument('--lead', default='MLII', help="lead to use (default MLII, else the first)")
+
 def _build_args(s):
     s.add_argument('src', help="a folder of WFDB records or one record (path without extension)")
     s.add_argument('-o', '--output', required=True, help="the beats file to write (.parquet)")
-    s.add_argument('--classes', choices=['auto', 'mitbih', 'ptb'], default='auto', help="labels from annotations (mitbih) or diagnosis (ptb)")
-    s.add_argument('--detector', choices=['auto', 'annotations', 'xqrs'], default='auto', help="where R-peaks come from")
-    s.add_argument('--lead', default='MLII', help="lead to use (default MLII, else the first)")
+    _classes_arg(s, "labels from annotations (mitbih) or diagnosis (ptb)")
+    _records_args(s)
 
 def _info_args(s):
     s.add_argument('file', help="a beats file, a folder of WFDB records or a record (path without extension)")
-    s.add_argument('--classes', choices=['auto', 'mitbih', 'ptb'], default='auto', help="class names (auto: from the data)")
+    _classes_arg(s, "class names (auto: from the data)")
 
 register('data', "download, build and inspect beats data")
 register('data download', "download a PhysioNet database (SHA-256 checked, resumable)", cmd_data_download, _download_args)
@@ -299,197 +211,66 @@ register('data build', "the beats of WFDB records as a beats table", cmd_data_bu
 register('data info', "beats per class and per record", cmd_data_info, _info_args)
 
 # %% ../nbs/60_cli.ipynb #cef286f1
-def _plot_top(ev, n:int=9):
-    "The beats with the largest validation losses, titled true -> predicted, probability and loss."
-    import numpy as np
-    from matplotlib.figure import Figure
-    from heartai.core import beat_times_ms
-    idx, beats, vocab = ev['top_idx'][:n], ev['top_beats'][:n], [str(v) for v in ev['vocab']]
-    z = ev['logits'][idx].astype(np.float64); p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
-    ncols = min(3, max(len(idx), 1)); nrows = max(1, -(-len(idx) // ncols))
-    fig = Figure(figsize=(3.8 * ncols, 2.6 * nrows))
-    for j, i in enumerate(idx):
-        ax = fig.add_subplot(nrows, ncols, j + 1)
-        t, k = int(ev['targs'][i]), int(p[j].argmax())
-        ax.plot(beat_times_ms(beats.shape[1]), beats[j], color='k', lw=1)
-        ax.set_title(f"true {vocab[t]} → pred {vocab[k]} p={p[j, k]:.2f} loss {ev['losses'][i]:.2f}\n{ev['top_where'][j]}".strip(),
-                     fontsize=8, color='green' if t == k else 'firebrick')
-        ax.tick_params(labelsize=7); ax.set_xlabel('ms after R-peak', fontsize=7)
-    fig.suptitle('Largest validation losses', fontsize=10); fig.tight_layout()
-    return fig
-
-def _plot_history(hist):
-    "Losses and recalls per epoch of a training run."
-    import numpy as np
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(10, 3.4)); a, b = fig.subplots(1, 2)
-    x = np.arange(1, len(hist) + 1)
-    for c in ('train_loss', 'valid_loss'): a.plot(x, hist[c], marker='o', ms=3, label=c)
-    for c in [c for c in hist.columns if c.startswith('recall_')]: b.plot(x, hist[c], marker='o', ms=3, label=c, lw=2 if c == 'recall_macro' else 1)
-    a.set_title('loss', fontsize=9); b.set_title('validation recall', fontsize=9)
-    for ax in (a, b): ax.set_xlabel('epoch (all fits)'); ax.legend(fontsize=7); ax.grid(alpha=.3)
-    fig.tight_layout()
-    return fig
-
-def _plot_lr_find(lrs, losses, lr):
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(5, 3.2)); ax = fig.add_subplot()
-    ax.plot(lrs, losses); ax.set_xscale('log'); ax.set_xlabel('learning rate'); ax.set_ylabel('loss')
-    ax.axvline(lr, color='r', ls='--', lw=1); ax.set_title(f'lr_find: valley at {lr:.2e}', fontsize=9); fig.tight_layout()
-    return fig
-
-def _eval_figures(ev, hist=None, op=None)->tuple:
-    "The evaluation figures of a run by name, from its `eval.npz` data (and history, operating point); and the interpretation."
-    import matplotlib.pyplot as plt
-    from heartai.interpret import ECGInterpretation
-    interp = ECGInterpretation.from_preds(ev['logits'], ev['targs'], [str(v) for v in ev['vocab']], losses=ev['losses'])
-    figs = {'confusion_matrix': interp.plot_confusion_matrix(title='Confusion matrix (validation)')}
-    if op is not None: figs['confusion_matrix_op'] = interp.plot_confusion_matrix(thresholds=op, title='At the operating point')
-    figs['pr_curves'] = interp.plot_pr_curves(mark=op)
-    figs['top_losses'] = _plot_top(ev)
-    if hist is not None and len(hist): figs['learning_curves'] = _plot_history(hist)
-    if 'lr_find_lrs' in ev: figs['lr_find'] = _plot_lr_find(ev['lr_find_lrs'], ev['lr_find_losses'], float(ev['lr_find_lr']))
-    for f in figs.values(): plt.close(f)   # heartai.interpret draws with pyplot: saved, not shown
-    return figs, interp
-
-def _class_table(interp):
-    "Per-class precision, recall, F1, support and average precision, with the macro and weighted averages."
-    rep = interp.classification_report()
-    ap = interp.average_precision()
-    rep['avg_precision'] = [ap[c] for c in interp.vocab] + [float('nan')] * 2
-    return rep
-
-# %% ../nbs/60_cli.ipynb #1eba6d48
-def _evaluate(learn, interp, tmp, ev, args, say):
-    "Write eval.npz, the model with its operating point, plots and metrics.json of a trained learner into `tmp`."
-    import numpy as np, pandas as pd
-    ds = learn.dls.valid_ds
-    _, top = interp.top_losses(min(12, len(interp)))
-    items = getattr(ds, 'items', None)
-    if isinstance(items, pd.DataFrame) and {'record', 'rpeak'} <= set(items.columns):
-        where = [f"record {r} @{int(s)}" for r, s in zip(items['record'].iloc[top.numpy()], items['rpeak'].iloc[top.numpy()])]
-    else: where = [''] * len(top)
-    ev.update(logits=interp.logits.numpy(), targs=interp.targs.numpy(), losses=interp.losses.numpy(), vocab=np.array(interp.vocab),
-              top_idx=top.numpy(), top_beats=ds.X[ds.rows[top], 0].numpy(), top_where=np.array(where, dtype=str))
-    np.savez_compressed(tmp/'eval.npz', **ev)
-    shutil.copytree(learn.run_dir/'model', tmp/'model')
-    shutil.copy(learn.run_dir/'history.csv', tmp/'history.csv')
-    op = None
-    if args.recall:
-        op = interp.operating_point(args.recall)
-        op.to_json(tmp/'model'/'operating_point.json')
-        say(f"operating point for recall {args.recall}: {op}")
-    figs, _ = _eval_figures(ev, pd.read_csv(tmp/'history.csv'), op)
-    (tmp/'plots').mkdir()
-    for k, f in figs.items(): f.savefig(tmp/'plots'/f'{k}.png', dpi=110, bbox_inches='tight')
-    rep = _class_table(interp)
-    m = rep.loc['macro avg']
-    metrics = dict(monitor=learn.monitor, best=(learn._run or {}).get('best'), n_valid=len(interp),
-                   valid=dict(recall_macro=float(m.recall), precision_macro=float(m.precision), f1_macro=float(m['f1-score']),
-                              accuracy=float((interp.preds == interp.targs).float().mean()), loss=float(interp.losses.mean())),
-                   per_class=json.loads(rep.iloc[:len(interp.vocab)].to_json(orient='index')), auroc=interp.auroc(),
-                   operating_point=None if op is None else dict(thresholds=op.thresholds, info=op.info))
-    _json(tmp/'metrics.json', metrics)
-    return rep
-
-def _train_run(args, tmp:Path, say)->tuple:
-    "Train, evaluate and write a run into `tmp`; returns train.json's content and the per-class table."
-    import numpy as np
-    from heartai.core import set_seed
-    from heartai.data.block import ECGDataLoaders
-    from heartai.data.physionet import split_random, split_interpatient
-    from heartai.learner import ecg_learner, read_model_config
-    from heartai.models.core import get_arch
-    from heartai.interpret import ECGInterpretation
-    t0 = time.time()
-    set_seed(args.seed)
-    df, classes, kind = load_beats(args.data, args.classes, n=args.n, seed=args.seed, progress=not args.quiet)
-    splits = split_random(df, valid_pct=args.valid_pct, seed=args.seed) if args.split == 'random' else split_interpatient(df)
-    pre = read_model_config(args.pretrained) if args.pretrained else None
-    channels = tuple(args.channels.split(',')) if args.channels else tuple(pre['data'].get('channels') or ['raw']) if pre else ('raw',)
-    arch = args.arch or (pre['arch'] if pre else 'cnn1d')
-    view = args.view or (pre['data'].get('view', '1d') if pre else '1d' if get_arch(arch).view == '1d' else 'grid')
-    dls = ECGDataLoaders.from_df(df, splits=splits, bs=args.bs, channels=channels, view=view, classes=classes, seed=args.seed,
-                                 augment=True if args.augment else None, balance=args.balance, path=tmp)
-    for c, r in args.recall.items():   # checked before training, not after
-        if c not in list(dls.vocab): raise UsageError(f"--recall {c}={r}: unknown class {c!r}; the classes are {list(dls.vocab)}")
-        if not 0 < r <= 1: raise UsageError(f"--recall {c}={r}: a recall is in (0, 1]")
-    say(f"data: {len(df)} beats ({kind if kind == str(args.data) else f'{kind}: {args.data}'}), classes {list(dls.vocab)}, {dls.meta['split']}: "
-        f"{len(splits[0])} train / {len(splits[1])} valid; channels {list(channels)}, view {view}")
-    learn = ecg_learner(dls, arch, loss=args.loss, pretrained=args.pretrained, runs_dir=tmp/'checkpoints', monitor=args.monitor, **args.hp)
-    say(f"model: {arch} {learn.arch_kwargs}, {sum(p.numel() for p in learn.model.parameters())} parameters"
-        + (f", body from {args.pretrained}" if args.pretrained else ''))
-    ev, mlflow_run, tracked = {}, None, nullcontext(None)
-    if not args.no_mlflow:
-        from heartai.tracking import track
-        tracked = track(learn, args.experiment, run_name=args.name or Path(args.output).name, tracking_uri=args.tracking_uri,
-                        params={'cli.' + k: v for k, v in vars(args).items() if k in _TRAIN_KEYS})
-    with tracked as cb:
-        lr = args.lr
-        with (learn.no_bar() if args.quiet else nullcontext()), (learn.no_logging() if args.quiet else nullcontext()):
-            if lr == 'auto':
-                lr = float(learn.lr_find(show_plot=False).valley)
-                rec = learn.recorder
-                ev.update(lr_find_lrs=np.array(rec.lrs, dtype=np.float64), lr_find_losses=np.array([float(l) for l in rec.losses]), lr_find_lr=lr)
-                say(f"lr_find: valley at {lr:.2e}")
-            else: lr = float(lr)
-            if args.pretrained: learn.fine_tune(args.epochs, base_lr=lr, freeze_epochs=args.freeze_epochs)
-            else: learn.fit_one_cycle(args.epochs, lr)
-        interp = ECGInterpretation.from_learner(learn, progress=not args.quiet)
-        rep = _evaluate(learn, interp, tmp, ev, args, say)
-        if cb is not None:
-            for f in ('metrics.json', 'eval.npz'): cb.client.log_artifact(cb.run_id, str(tmp/f))
-            cb.client.log_artifacts(cb.run_id, str(tmp/'plots'), 'plots')
-            mlflow_run = dict(tracking_uri=cb.uri, experiment=args.experiment, run_id=cb.run_id)
-    shutil.rmtree(tmp/'models', ignore_errors=True)  # lr_find's temporary weights
-    info = dict(format='heartai-train/1', heartai_version=heartai.__version__, created=datetime.now().isoformat(timespec='seconds'),
-                command=['heartai', *args.argv], data=dict(source=str(args.data), kind=kind, n_beats=len(df), classes=classes,
-                vocab=list(dls.vocab), split=dls.meta['split'], n_train=len(splits[0]), n_valid=len(splits[1])),
-                arch=learn.arch, arch_kwargs=learn.arch_kwargs, channels=list(channels), view=view, lr=lr, lr_found=args.lr == 'auto',
-                epochs=args.epochs, bs=args.bs, loss=args.loss, pretrained=args.pretrained, seconds=round(time.time() - t0, 1), mlflow=mlflow_run)
-    _json(tmp/'train.json', info)
-    return info, rep
-
 _TRAIN_KEYS = ('data', 'n', 'classes', 'split', 'valid_pct', 'arch', 'epochs', 'lr', 'bs', 'loss', 'channels', 'view', 'pretrained',
                'augment', 'balance', 'seed', 'monitor', 'hp', 'recall')
 
-def cmd_train(args):
-    "Train a model into a run directory."
-    say = _say(args)
-    args.hp, args.recall = _kv(args.hp, '--hp'), _kv(args.recall, '--recall', float)
+def _check_train_args(args):
+    "Usage errors of `heartai train`, before any data is read."
+    from heartai.models.core import get_arch
+    from heartai.data.transforms import check_channels
     if args.lr != 'auto':
         try: float(args.lr)
         except ValueError: raise UsageError(f"--lr must be a number or 'auto', got {args.lr!r}") from None
-    _refuse_existing(Path(args.output).absolute(), args.force, 'train.json')
-    if str(args.data) != 'synthetic' and not Path(args.data).exists() and not _is_record(args.data):
-        raise CLIError(f"{args.data}: no such file, folder of WFDB records, or record")
-    from heartai.models.core import get_arch
-    from heartai.data.transforms import check_channels
     try:
         if args.arch: get_arch(args.arch)
         if args.channels: check_channels(tuple(args.channels.split(',')))
     except ValueError as e: raise UsageError(str(e)) from None
-    with _staged_dir(args.output, args.force, 'train.json') as tmp: info, rep = _train_run(args, tmp, say)
-    out = Path(args.output)
-    say(f"\nvalidation ({info['data']['n_valid']} beats):\n{rep.round(3).to_string()}")
+
+# %% ../nbs/60_cli.ipynb #1eba6d48
+def cmd_train(args):
+    "Train a model into a run directory (`heartai.training.train`)."
+    from heartai.training import train, SettingError
+    say = _say(args)
+    args.hp, args.recall = _kv(args.hp, '--hp'), _kv(args.recall, '--recall', float)
+    _check_train_args(args)
+    _refuse_existing(Path(args.output).absolute(), args.force, 'train.json')
+    _need_input(args.data)
+    try:
+        r = train(args.data, args.output, classes=args.classes, split=args.split, valid_pct=args.valid_pct, n=args.n, arch=args.arch,
+                  view=args.view, channels=tuple(args.channels.split(',')) if args.channels else None, hp=args.hp, epochs=args.epochs,
+                  lr=args.lr, bs=args.bs, loss=args.loss, augment=args.augment, balance=args.balance, pretrained=args.pretrained,
+                  freeze_epochs=args.freeze_epochs, monitor=args.monitor, recall=args.recall, seed=args.seed, mlflow=not args.no_mlflow,
+                  tracking_uri=args.tracking_uri, experiment=args.experiment, run_name=args.name,
+                  params={'cli.' + k: v for k, v in vars(args).items() if k in _TRAIN_KEYS}, command=['heartai', *args.argv],
+                  overwrite=args.force, progress=not args.quiet)
+    except SettingError as e: raise UsageError(f"--{e}") from None
+    out, info = Path(args.output), r.info
+    say(f"\nvalidation ({info['data']['n_valid']} beats):\n{r.table.round(3).to_string()}")
+    if 'test' in r.metrics: say(f"\ntest ({r.metrics['n_test']} beats): " + ', '.join(f"{k} {v:.3f}" for k, v in r.metrics['test'].items()))
     say(f"\nrun: {out}\n  model: {out/'model'}\n  metrics: {out/'metrics.json'}\n  plots: {out/'plots'}"
         + (f"\n  MLflow run {info['mlflow']['run_id']} in {info['mlflow']['tracking_uri']}" if info['mlflow'] else '')
         + f"\n  {info['seconds']:.0f} s")
 
+#| export
+
+# %% ../nbs/60_cli.ipynb #dbdbf1d8
 def _train_args(t):
+    from heartai.data.transforms import VIEWS, CHANNELS
+    from heartai.learner import LOSSES
+    from heartai.data.load import SPLITS
     t.add_argument('--data', default='synthetic', help="a beats file, a folder of WFDB records, or 'synthetic' (default)")
     t.add_argument('--n', type=int, default=2000, help="beats of synthetic data")
-    t.add_argument('--classes', choices=['auto', 'mitbih', 'ptb'], default='auto', help="class set (auto: from the data)")
-    t.add_argument('--split', choices=['random', 'interpatient'], default='random', help="random (by beat) or interpatient (MIT-BIH DS1 -> DS2)")
+    _classes_arg(t, "class set (auto: from the data)")
+    t.add_argument('--split', choices=_choices(SPLITS), default='random', help="random (by beat) or interpatient (MIT-BIH DS1 -> DS2)")
     t.add_argument('--valid-pct', type=float, default=0.2, help="validation fraction of a random split")
     t.add_argument('--arch', help="architecture (default cnn1d, or the pretrained one's)")
     t.add_argument('--hp', action='append', metavar='NAME=VALUE', help="a hyperparameter of the architecture, e.g. width=32 (repeatable)")
     t.add_argument('--epochs', type=int, default=5)
     t.add_argument('--lr', default='auto', help="learning rate, or 'auto' (default): lr_find's valley")
     t.add_argument('--bs', type=int, default=128, help="batch size")
-    t.add_argument('--loss', choices=['ce', 'weighted_ce', 'focal', 'label_smoothing'], default='ce')
-    t.add_argument('--channels', help="comma-separated channels among raw, d1, d2 (default raw, or the pretrained model's)")
-    t.add_argument('--view', choices=['1d', 'grid', 'gaf', 'rp'], help="input view (default: the architecture's)")
+    t.add_argument('--loss', choices=_choices(LOSSES), default='ce')
+    t.add_argument('--channels', help=f"comma-separated channels among {', '.join(CHANNELS)} (default raw, or the pretrained model's)")
+    t.add_argument('--view', choices=_choices(VIEWS), help="input view (default: the architecture's)")
     t.add_argument('--augment', action='store_true', help="train-time augmentation")
     t.add_argument('--balance', action='store_true', help="class-balanced sampling")
     t.add_argument('--pretrained', help="an exported model (or run directory): its body, a new head, fine_tune")
@@ -505,143 +286,22 @@ def _train_args(t):
 
 register('train', "train a model into a run directory", cmd_train, _train_args, force=True)
 
-# %% ../nbs/60_cli.ipynb #f74c897f
-def model_inputs(cfg:dict, # an exported model's config (`read_model_config`, or `model.heartai_config`)
-                ):
-    "The function from raw beats `(n, leads, 187)` to the model's input (channels, view), as the training data made it."
-    import torch
-    from heartai.data.transforms import Channels, ecg_view, TensorECG
-    data = cfg.get('data') or {}
-    leads, channels, view = list(data.get('leads') or ['lead0']), data.get('channels') or ['raw'], data.get('view') or '1d'
-    scales, where = (data.get('preprocessing') or {}).get('derivative_scales'), cfg.get('path', 'the model')
-    try:
-        chans = Channels(channels, scales=scales)
-        vt = ecg_view(view, data.get('view_size') if view in ('gaf', 'rp') else None)
-    except ValueError as e: raise CLIError(f"{where}/config.json: {e}") from None
-    if chans.needs_scales and not scales: raise CLIError(f"{where}/config.json: channels {channels} need derivative scales, none recorded")
-    c_in = (cfg.get('arch_kwargs') or {}).get('c_in')
-    if c_in is not None and c_in != len(leads) * len(channels):
-        raise CLIError(f"{where}: the model takes {c_in} input channel(s), but its data config gives {len(leads)} lead(s) x "
-                       f"channels {channels} = {len(leads) * len(channels)}")
-    def tfm(x):
-        x = chans(TensorECG(x, names=leads) if len(leads) > 1 else TensorECG(x))
-        return (vt(x) if vt is not None else x).as_subclass(torch.Tensor)
-    return tfm
-
-# %% ../nbs/60_cli.ipynb #26b73fe0
-def _fold_bn(model):
-    "Fold every batch norm that directly follows a convolution in an `nn.Sequential` into that convolution (in place)."
-    import torch
-    from torch import nn
-    for seq in [m for m in model.modules() if isinstance(m, nn.Sequential)]:
-        names = list(seq._modules)
-        for a, b in zip(names, names[1:]):
-            conv, bn = seq._modules[a], seq._modules[b]
-            if not (isinstance(conv, (nn.Conv1d, nn.Conv2d)) and isinstance(bn, (nn.BatchNorm1d, nn.BatchNorm2d))
-                    and bn.running_mean is not None and conv.out_channels == bn.num_features): continue
-            s = (bn.weight if bn.affine else torch.ones_like(bn.running_var)) / torch.sqrt(bn.running_var + bn.eps)
-            b0 = conv.bias if conv.bias is not None else torch.zeros_like(s)
-            conv.weight = nn.Parameter(conv.weight * s.reshape(-1, *[1] * (conv.weight.ndim - 1)))
-            conv.bias = nn.Parameter((b0 - bn.running_mean) * s + (bn.bias if bn.affine else 0))
-            seq._modules[b] = nn.Identity()
-    return model
-
-def fast_model(model, # a trained model (eval mode is set)
-               x,     # a batch of its inputs, to check the fast model against
-               rtol:float=1e-3, atol:float=1e-4, # how closely the fast model's outputs must match
-              )->tuple:
-    "A copy of `model` with its batch norms folded into the convolutions, if it computes the same outputs on `x`; and whether it is one."
-    import copy, torch
-    model = model.eval()
-    try:
-        m = _fold_bn(copy.deepcopy(model)).eval()
-        with torch.inference_mode(): y, ref = m(x), model(x)
-        if y.shape == ref.shape and torch.allclose(y, ref, rtol=rtol, atol=atol): return m, True
-    except Exception: pass
-    return model, False
-
-# %% ../nbs/60_cli.ipynb #4bc32816
-PREDICT_BS = 256   # beats per batch of predict: batches this small stay in the CPU's cache (bench/bench_predict.py)
-
-def predict_logits(model,             # a model from `heartai.learner.load_model` (its config in `model.heartai_config`)
-                   beats,             # a beats table or an array (n, 187) / (n, leads, 187)
-                   bs:int=PREDICT_BS, # beats per batch
-                   fast:bool=True,    # use `fast_model` on a CPU
-                   progress:bool=False, # show a progress bar
-                  ):
-    "Logits `(n, classes)` of `model` for `beats`, with the model's channels and view rebuilt from its config."
-    import numpy as np, pandas as pd, torch
-    from heartai.data.block import beat_array
-    cfg = model.heartai_config
-    leads = list((cfg.get('data') or {}).get('leads') or ['lead0'])
-    if isinstance(beats, pd.DataFrame): X, _ = beat_array(beats, None if leads == ['lead0'] else leads, source='the beats')
-    else: X = np.asarray(beats, dtype=np.float32)
-    X = np.asarray(X, dtype=np.float32, order='C')
-    X = torch.from_numpy(X if X.flags.writeable else X.copy())
-    if X.ndim == 2: X = X[:, None]
-    if X.ndim != 3 or X.shape[1] != len(leads):
-        raise CLIError(f"the model was trained on beats of {len(leads)} lead(s) {leads}, these are of shape {tuple(X.shape)}")
-    tfm, dev = model_inputs(cfg), next(model.parameters()).device
-    if not len(X): return torch.zeros(0, len(cfg['vocab']))
-    steps, outs = range(0, len(X), bs), []
-    if progress:
-        from fastprogress.fastprogress import progress_bar
-        steps = progress_bar(steps, leave=False)
-    with torch.inference_mode():
-        for i in steps:
-            x = tfm(X[i:i+bs].to(dev))
-            if i == 0 and fast and dev.type == 'cpu': model = fast_model(model, x)[0]
-            outs.append(model(x).float().cpu())
-    return torch.cat(outs)
-
 # %% ../nbs/60_cli.ipynb #ffabc8fd
-def _operating_point(args, cfg, say):
-    "The thresholds to decide with: --threshold, --operating-point, the model's operating_point.json, or None."
-    from heartai.interpret import OperatingPoint
-    vocab = [str(v) for v in cfg['vocab']]
-    if args.threshold:
-        try: return OperatingPoint(vocab, _kv(args.threshold, '--threshold', float))
-        except ValueError as e: raise UsageError(f"--threshold: {e}") from None
-    f = Path(args.operating_point) if args.operating_point else Path(cfg['path'])/'operating_point.json'
-    if not args.operating_point and not f.exists(): return None
-    op = OperatingPoint.from_json(f)
-    if op.vocab != vocab: raise CLIError(f"{f}: the operating point is for classes {op.vocab}, the model has {vocab}")
-    say(f"decisions at the operating point {f}: {op}")
-    return op
-
-def predict_table(model,              # a model from `heartai.learner.load_model`
-                  df,                 # beats: a beats table, optionally with record, rpeak, fs and target columns
-                  op=None,            # an `OperatingPoint` to decide with (default: the most probable class)
-                  bs:int=PREDICT_BS, progress:bool=False):
-    "One row per beat of `df`: where it is, the most probable class, every class probability, the decision and the flag."
-    import numpy as np, pandas as pd, torch
-    from heartai.core import TARGET
-    vocab = [str(v) for v in model.heartai_config['vocab']]
-    logits = predict_logits(model, df, bs=bs, progress=progress)
-    probs = op.probs(logits) if op is not None else torch.softmax(logits.double(), 1).float().numpy()
-    out = pd.DataFrame({'record': df['record'].astype(str).to_numpy() if 'record' in df.columns else '', 'beat': np.arange(len(df))})
-    if 'rpeak' in df.columns:
-        out['rpeak'] = df['rpeak'].to_numpy()
-        if 'fs' in df.columns: out['time_s'] = (df['rpeak'] / df['fs']).round(4).to_numpy()
-    if TARGET in df.columns:
-        y = df[TARGET].to_numpy()
-        out['true'] = np.where((y >= 0) & (y < len(vocab)), np.array(vocab + [''])[np.clip(y, 0, len(vocab))], '')
-    out['pred'] = np.array(vocab)[probs.argmax(1)]
-    for i, c in enumerate(vocab): out[f'prob_{c}'] = probs[:, i].round(5)
-    dec = op.apply(probs) if op is not None else probs.argmax(1)
-    out['decision'], out['flag'] = np.array(vocab)[dec], dec != 0
-    return out
-
 def cmd_predict(args):
-    "Classify the beats of a beats file or a WFDB record."
+    "Classify the beats of a beats file or a WFDB record (`heartai.inference`)."
+    from heartai.learner import load_model
+    from heartai.data.load import load_beats
+    from heartai.inference import operating_point, predict_table
     say, out = _say(args), Path(args.output).absolute()
     _refuse_existing(out, args.force)
     if not Path(args.model).exists(): raise CLIError(f"{args.model}: no such model (an exported model or a run directory)")
-    if not Path(args.input).exists() and not _is_record(args.input):
-        raise CLIError(f"{args.input}: no such beats file, folder of WFDB records, or record ({Path(args.input).name}.hea)")
-    from heartai.learner import load_model
+    _need_input(args.input, f"no such beats file, folder of WFDB records, or record ({Path(args.input).name}.hea)")
     model = load_model(args.model)
-    op = _operating_point(args, model.heartai_config, say)
+    try: op, src = operating_point(model.heartai_config, _kv(args.threshold, '--threshold', float), args.operating_point)
+    except ValueError as e:
+        if args.threshold: raise UsageError(f"--threshold: {e}") from None
+        raise
+    if op is not None and src != 'thresholds': say(f"decisions at the operating point {src}: {op}")
     t0 = time.time()
     df, classes, kind = load_beats(args.input, 'auto', labelled=False, detector=args.detector, lead=args.lead, progress=not args.quiet)
     if not len(df): raise CLIError(f"{args.input}: no beats found")
@@ -654,99 +314,23 @@ def cmd_predict(args):
     say(f"{len(tab)} beats ({kind}) classified in {t2 - t1:.2f} s ({len(tab) / max(t2 - t1, 1e-9):,.0f} beats/s; reading took {t1 - t0:.1f} s)")
     say(f"predicted: {tab.pred.value_counts().to_dict()}; flagged: {int(tab.flag.sum())} of {len(tab)}\nwritten to {out}")
 
+# %% ../nbs/60_cli.ipynb #9ac2e8ba
 def _predict_args(s):
+    from heartai.inference import PREDICT_BS
     s.add_argument('model', help="an exported model directory or a run directory")
     s.add_argument('input', help="a beats file (CSV/parquet, labels optional), a folder of WFDB records, or a record (path without extension)")
     s.add_argument('-o', '--output', required=True, help="the CSV to write")
     s.add_argument('--threshold', action='append', metavar='CLASS=THR', help="decide CLASS when its probability >= THR (repeatable; first wins)")
     s.add_argument('--operating-point', help="an operating point JSON (default: operating_point.json beside the model, if any)")
-    s.add_argument('--detector', choices=['auto', 'annotations', 'xqrs'], default='auto', help="R-peaks of records")
-    s.add_argument('--lead', default='MLII', help="lead of records")
+    _records_args(s, "R-peaks of records")
     s.add_argument('--bs', type=int, default=PREDICT_BS, help="beats per batch")
 
 register('predict', "classify beats with a trained model", cmd_predict, _predict_args, force=True)
 
 # %% ../nbs/60_cli.ipynb #1fc62eb3
-def _load_run(run_dir)->tuple:
-    "The train.json, eval data, history and operating point of a run directory."
-    import numpy as np, pandas as pd
-    run = Path(run_dir)
-    for f in ('train.json', 'eval.npz'):
-        if not (run/f).exists(): raise CLIError(f"{run}: not a run directory of `heartai train` ({f} not found)")
-    try:
-        info = json.loads((run/'train.json').read_text())
-        with np.load(run/'eval.npz', allow_pickle=False) as z: ev = {k: z[k] for k in z.files}
-    except (ValueError, OSError) as e: raise CLIError(f"{run}: cannot read the run ({e})") from None
-    hist = pd.read_csv(run/'history.csv') if (run/'history.csv').exists() else None
-    op = None
-    if (run/'model'/'operating_point.json').exists():
-        from heartai.interpret import OperatingPoint
-        op = OperatingPoint.from_json(run/'model'/'operating_point.json')
-    return info, ev, hist, op
-
-def _summary_lines(info)->list:
-    d = info['data']
-    return [f"data: {d['source']}{'' if d['kind'] == d['source'] else ' (' + d['kind'] + ')'}, {d['n_beats']} beats, classes {d['vocab']}",
-            f"split: {d['split']}: {d['n_train']} train / {d['n_valid']} valid",
-            f"model: {info['arch']} {info['arch_kwargs']}", f"input: channels {info['channels']}, view {info['view']}",
-            f"training: {info['epochs']} epochs, lr {info['lr']:.3g}{' (lr_find)' if info['lr_found'] else ''}, bs {info['bs']}, "
-            f"loss {info['loss']}" + (f", fine-tuned from {info['pretrained']}" if info['pretrained'] else ''),
-            f"made {info['created']} by heartai {info['heartai_version']} in {info['seconds']} s",
-            f"MLflow: run {info['mlflow']['run_id']} ({info['mlflow']['tracking_uri']})" if info.get('mlflow') else "MLflow: not tracked"]
-
-def _summary_page(title, lines, table):
-    import textwrap
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(8.3, 11.7))
-    fig.text(.06, .96, title, fontsize=15, weight='bold', va='top')
-    fig.text(.06, .92, '\n'.join(w for l in lines for w in textwrap.wrap(l, 100, subsequent_indent='    ')), fontsize=8, family='monospace', va='top')
-    ax = fig.add_axes([.06, .35, .88, .4]); ax.axis('off')
-    fmt = lambda v: ('' if math.isnan(v) else f"{v:.3f}") if isinstance(v, float) else str(v)
-    cells = [[i] + [fmt(v) for v in row] for i, row in zip(table.index, table.itertuples(index=False))]
-    tb = ax.table(cellText=cells, colLabels=['class'] + list(table.columns), loc='upper center', cellLoc='center')
-    tb.auto_set_font_size(False); tb.set_fontsize(8); tb.scale(1, 1.4)
-    ax.set_title('Validation, per class (recall: the share of the class found)', fontsize=10)
-    return fig
-
-def _png(fig)->str:
-    b = io.BytesIO(); fig.savefig(b, format='png', dpi=100, bbox_inches='tight')
-    return base64.b64encode(b.getvalue()).decode()
-
-_TITLES = dict(confusion_matrix='Confusion matrix', confusion_matrix_op='Confusion matrix at the operating point',
-               pr_curves='Precision-recall curves', top_losses='Top losses', learning_curves='Learning curves', lr_find='Learning rate finder')
-
-def write_report(run_dir,             # a run directory of `heartai train`
-                 pdf=None, html=None, # where to write the PDF and the HTML (None: not written)
-                 force:bool=False,    # replace existing files
-                )->list:
-    "Write the PDF and/or HTML report of a training run; returns the files written."
-    import html as _html
-    from matplotlib.backends.backend_pdf import PdfPages
-    info, ev, hist, op = _load_run(run_dir)
-    for p in (pdf, html):
-        if p is not None: _refuse_existing(Path(p).absolute(), force)
-    figs, interp = _eval_figures(ev, hist, op)
-    table = _class_table(interp).round(4)
-    title, lines, done = f"heartai run {Path(run_dir).absolute().name}", _summary_lines(info), []
-    if op is not None: lines += [f"operating point (model/operating_point.json): {op!r}"]
-    if pdf is not None:
-        def w(p):
-            with PdfPages(p) as pp:
-                pp.savefig(_summary_page(title, lines, table))
-                for f in figs.values(): pp.savefig(f, bbox_inches='tight')
-        done.append(_write_file(pdf, force, w))
-    if html is not None:
-        body = [f"<h1>{_html.escape(title)}</h1>", '<pre>' + _html.escape('\n'.join(lines)) + '</pre>', '<h2>Validation, per class</h2>',
-                table.to_html(float_format=lambda v: f'{v:.3f}', na_rep='')]
-        body += [f"<h2>{_TITLES.get(k, k)}</h2><img alt='{k}' src='data:image/png;base64,{_png(f)}'>" for k, f in figs.items()]
-        page = ("<!doctype html><html><head><meta charset='utf-8'><title>" + _html.escape(title) + "</title><style>body{font-family:sans-serif;"
-                "max-width:1100px;margin:auto}table{border-collapse:collapse}td,th{padding:2px 8px;border:1px solid #ccc}img{max-width:100%}"
-                "</style></head><body>" + '\n'.join(body) + "</body></html>")
-        done.append(_write_file(html, force, lambda p: p.write_text(page)))
-    return done
-
 def cmd_report(args):
-    "PDF and HTML report of a training run."
+    "PDF and HTML report of a training run (`heartai.report.write_report`)."
+    from heartai.report import write_report
     run = Path(args.run_dir)
     if not run.is_dir(): raise CLIError(f"{run}: no such run directory")
     if args.output:
@@ -754,6 +338,8 @@ def cmd_report(args):
         if o.suffix.lower() not in ('.pdf', '.html'): raise UsageError(f"-o must end in .pdf or .html, got {o.name}")
         pdf, html = (o, None) if o.suffix.lower() == '.pdf' else (None, o)
     else: pdf, html = run/'report.pdf', run/'report.html'
+    for p in (pdf, html):
+        if p is not None: _refuse_existing(Path(p).absolute(), args.force)
     for f in write_report(run, pdf, html, args.force): _say(args)(f"report: {f}")
 
 def _report_args(s):
@@ -783,14 +369,16 @@ def _tune_options(path)->dict:
     if isinstance(data, str) and data != 'synthetic' and not Path(data).is_absolute(): opts['data'] = str((path.parent/data).resolve())
     return opts
 
+# %% ../nbs/60_cli.ipynb #0917373f
 def cmd_tune(args):
     "A Ray Tune sweep from a TOML file, with its results table, summary and PDF report."
+    from heartai.tune import tune, results_frame, summary_table, to_markdown
+    from heartai.report import sweep_report
     say, cfg = _say(args), Path(args.config)
     out = Path(args.output or f'tune-{cfg.stem}')
     _refuse_existing(out.absolute(), args.force, 'tune.json')
     opts = _tune_options(cfg)
     if args.tracking_uri: opts['tracking_uri'] = args.tracking_uri
-    from heartai.tune import tune, results_frame, summary_table, to_markdown, report
     with _staged_dir(out, args.force, 'tune.json') as tmp:
         t0 = time.time()
         res = tune(cfg, progress=not args.quiet, **opts)
@@ -799,11 +387,11 @@ def cmd_tune(args):
         ok = bool(len(fr)) and fr[f'{res.metric}_best'].notna().any()
         summary = to_markdown(summary_table(res)) if ok else 'No trial reported the metric.'
         (tmp/'summary.md').write_text(summary + '\n')
-        if ok: report(res, tmp/'report.pdf')
-        _json(tmp/'tune.json', dict(format='heartai-tune/1', config=str(cfg.absolute()), options=opts, name=res.name, ray_results=res.path,
-                                    metric=res.metric, mode=res.mode, trials=len(fr), status=fr.status.value_counts().to_dict() if len(fr) else {},
-                                    mlflow=dict(tracking_uri=res.tracking_uri, experiment=res.experiment, parent_run_id=res.parent_run_id),
-                                    seconds=round(time.time() - t0, 1)))
+        if ok: sweep_report(res, tmp/'report.pdf')
+        write_json(tmp/'tune.json', dict(format='heartai-tune/1', config=str(cfg.absolute()), options=opts, name=res.name, ray_results=res.path,
+                                         metric=res.metric, mode=res.mode, trials=len(fr), status=fr.status.value_counts().to_dict() if len(fr) else {},
+                                         mlflow=dict(tracking_uri=res.tracking_uri, experiment=res.experiment, parent_run_id=res.parent_run_id),
+                                         seconds=round(time.time() - t0, 1)))
     say(summary)
     say(f"\nsweep {res.name}: {len(fr)} trials -> {out}/ (trials.csv, summary.md" + (", report.pdf" if ok else '')
         + f"); MLflow parent run {res.parent_run_id} in {res.tracking_uri}")
@@ -823,15 +411,25 @@ def _run(argv:list, args):
     a.quiet, a.debug, a.argv = getattr(a, 'quiet', False), getattr(a, 'debug', False), argv
     a.func(a)
 
+# %% ../nbs/60_cli.ipynb #5752c795
+def _demo_sweep(path:Path, beats:Path, tiny:bool, mitbih:bool):
+    "Write the demo's sweep file: a few tiny cnn1d models on `beats`, their width and learning rate searched."
+    classes = 'classes = "mitbih"\n' if mitbih else ''
+    path.write_text(f"[tune]\ndata = {json.dumps(str(beats))}\n{classes}num_samples = {2 if tiny else 4}\n"
+                    f"max_epochs = {1 if tiny else 3}\nstorage_path = {json.dumps(str(path.parent/'ray'))}\n"
+                    f"experiment = \"heartai-demo-tune\"\nlog_model = false\nnum_cpus = 2\n\n[space]\narch = \"cnn1d\"\n"
+                    f"n_blocks = 2\nhead_hidden = 0\nwidth = {'[4, 8]' if tiny else '[8, 16]'}\nlr = {{loguniform = [1e-3, 1e-2]}}\n")
+
+# %% ../nbs/60_cli.ipynb #29824477
 def cmd_demo(args):
     "Every heartai command on synthetic (or your) data, in a few minutes."
-    from heartai.data.physionet import synth_record, _find_records
+    from heartai.data.physionet import synth_record
     say, out, tiny = _say(args), Path(args.out).absolute(), args.tiny
     _refuse_existing(out, args.force, 'demo.json')
-    if args.data and not Path(args.data).exists() and not _is_record(args.data):
+    if args.data and not Path(args.data).exists() and not is_record(args.data):
         raise CLIError(f"{args.data}: no such file, folder of WFDB records, or record")
     if out.exists(): shutil.rmtree(out)
-    out.mkdir(parents=True); _json(out/'demo.json', dict(format='heartai-demo/1', data=args.data, status='running'))
+    out.mkdir(parents=True); write_json(out/'demo.json', dict(format='heartai-demo/1', data=args.data, status='running'))
     n_rec, n_beats, epochs = (3, 120, 1) if tiny else (8, 300, 4)
     hp = ['--hp', 'width=8', '--hp', 'n_blocks=2', '--hp', 'head_hidden=0'] if tiny else []
     uri = args.tracking_uri or os.environ.get('MLFLOW_TRACKING_URI') or f"sqlite:///{out/'mlflow.db'}"
@@ -845,25 +443,21 @@ def cmd_demo(args):
         new = synth_record(out/'data'/'new', 'x001', n_beats=n_beats, seed=99, annotate=False)
         say(f"wrote {n_rec} synthetic WFDB records to {out/'data'/'records'}, and {new} without annotations")
         step('data build', ['data', 'build', out/'data'/'records', '-o', beats])
-    elif Path(args.data).is_dir() or _is_record(args.data):
+    elif Path(args.data).is_dir() or is_record(args.data):
         step('data build', ['data', 'build', args.data, '-o', beats])
-        root, recs = _find_records(args.data, None); new = root/recs[0]
+        new = Path(args.data) if is_record(args.data) else sorted(Path(args.data).rglob('*.hea'))[0].with_suffix('')
     else: beats = new = Path(args.data).absolute()
     if not args.quiet: step('data info', ['data', 'info', beats])
     recall = ['--recall', 'V=0.9'] if args.data is None else []   # synthetic MIT-BIH classes: catch 90 % of the V beats
     step('train', ['train', '--data', beats, '--epochs', epochs, '--lr', 'auto', *recall, '-o', out/'base', *hp, *common])
     ft = ['--data', 'synthetic', '--classes', 'ptb', '--n', 400 if tiny else 1500] if args.data is None else ['--data', beats]
     step('fine_tune', ['train', *ft, '--pretrained', out/'base'/'model', '--epochs', epochs, '--lr', 3e-3, '-o', out/'finetune', *common])
-    classes = 'classes = "mitbih"\n' if args.data is None else ''
-    (out/'sweep.toml').write_text(f"[tune]\ndata = {json.dumps(str(beats))}\n{classes}num_samples = {2 if tiny else 4}\n"
-                                  f"max_epochs = {1 if tiny else 3}\nstorage_path = {json.dumps(str(out/'ray'))}\n"
-                                  f"experiment = \"heartai-demo-tune\"\nlog_model = false\nnum_cpus = 2\n\n[space]\narch = \"cnn1d\"\n"
-                                  f"n_blocks = 2\nhead_hidden = 0\nwidth = {'[4, 8]' if tiny else '[8, 16]'}\nlr = {{loguniform = [1e-3, 1e-2]}}\n")
+    _demo_sweep(out/'sweep.toml', beats, tiny, mitbih=args.data is None)
     step('tune', ['tune', out/'sweep.toml', '-o', out/'sweep', '--tracking-uri', uri])
     step('predict', ['predict', out/'base', new, '-o', out/'predictions.csv'])
     step('report', ['report', out/'base'])
     total = round(time.time() - t00, 1)
-    _json(out/'demo.json', dict(format='heartai-demo/1', data=args.data, tiny=tiny, status='finished', seconds=total, steps=times, tracking_uri=uri))
+    write_json(out/'demo.json', dict(format='heartai-demo/1', data=args.data, tiny=tiny, status='finished', seconds=total, steps=times, tracking_uri=uri))
     print(f"\nheartai demo finished in {total:.0f} s; everything is in {out}:\n"
           f"  data:        {beats}\n  model:       {out/'base'/'model'} (metrics.json, plots/ beside it)\n"
           f"  fine-tuned:  {out/'finetune'/'model'}\n  sweep:       {out/'sweep'} (summary.md, report.pdf)\n"
@@ -877,6 +471,18 @@ def _demo_args(s):
     s.add_argument('--tracking-uri', help="MLflow store (default $MLFLOW_TRACKING_URI, else OUT/mlflow.db)")
 
 register('demo', "the whole workflow, offline, in a few minutes", cmd_demo, _demo_args, force=True)
+
+# %% ../nbs/60_cli.ipynb #39a6c2e4
+_MOVED = dict(read_any_beats='heartai.data.load', load_beats='heartai.data.load', model_inputs='heartai.inference',
+              fast_model='heartai.inference', predict_logits='heartai.inference', predict_table='heartai.inference',
+              PREDICT_BS='heartai.inference', write_report='heartai.report')  # old name here -> its module now
+
+def __getattr__(name):
+    "The library functions that moved out of the command line, under their old names (deprecated)."
+    if name not in _MOVED: raise AttributeError(f"module 'heartai.cli' has no attribute {name!r}")
+    import importlib
+    warnings.warn(f"heartai.cli.{name} moved to {_MOVED[name]}.{name}", DeprecationWarning, stacklevel=2)
+    return getattr(importlib.import_module(_MOVED[name]), name)
 
 # %% ../nbs/60_cli.ipynb #ff6e24fc
 if __name__ == '__main__': sys.exit(main())

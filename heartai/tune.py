@@ -11,28 +11,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter, MaxNLocator
-from matplotlib.backends.backend_pdf import PdfPages
 from fastai.callback.core import Callback, GatherPredsCallback
 from fastai.callback.schedule import LRFinder
 from fastai.learner import Recorder
 from mlflow import MlflowClient
 from mlflow.entities import Param
-from .core import synth_beats, set_seed, get_vocab, heartai_home, _check_seed, TARGET
+from .core import synth_beats, get_vocab, heartai_home, _check_seed, TARGET
 from .models.core import get_arch, load_archs, count_params
+from .data.load import load_split
 from .learner import LOSSES, recall_first_metrics
 from .tracking import track, tracking_uri as _tracking_uri, experiment_id, flatten_params
 
 # %% auto #0
-__all__ = ['TRIAL_DEFAULTS', 'SAMPLERS', 'VIEWS_1D', 'VIEWS_2D', 'check_space', 'load_space', 'space_to_ray', 'decode_config',
-           'ray_session', 'TuneReport', 'sweep_data', 'SweepResult', 'tune', 'results_frame', 'summary_table',
-           'to_markdown', 'plot_metric_vs_params', 'plot_parallel', 'plot_learning_curves', 'report']
+__all__ = ['TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_ray', 'decode_config', 'ray_session',
+           'TuneReport', 'sweep_data', 'SweepResult', 'tune', 'trial_id', 'trial_history', 'results_frame',
+           'summary_table', 'to_markdown']
 
 # %% ../nbs/50_tune.ipynb #476a26e8
 TRIAL_DEFAULTS = dict(arch='cnn1d', lr=3e-3, bs=64, loss='ce', augment=None, channels='raw', view=None, balance=False, wd=None)
 SAMPLERS = ('loguniform', 'uniform', 'randint')  # sampler tables a space may use
-VIEWS_1D, VIEWS_2D = ('1d',), ('grid', 'gaf', 'rp')
 
 def _scalar(v): return v is None or isinstance(v, (bool, numbers.Number, str))
 
@@ -50,6 +47,7 @@ def _sampler(k, v, src):
     if kind == 'randint' and not all(float(x).is_integer() for x in b): raise ValueError(f"{src}: {k} = {v!r}: randint needs integers")
     return kind, lo, hi
 
+# %% ../nbs/50_tune.ipynb #45c1269a
 def _options(space, k):
     "The values `k` can take in `space` (`None` for a numeric sampler); the default when absent."
     if k not in space: return [TRIAL_DEFAULTS.get(k)]
@@ -59,12 +57,6 @@ def _options(space, k):
     return [v]
 
 def _channels(v): return tuple(v.split('+')) if isinstance(v, str) else tuple(v)
-
-def _arch_view(arch, view):
-    "The view a trial uses: `view`, or the arch's natural one ('1d', or 'grid' for a 2D arch)."
-    return view if view is not None else ('1d' if get_arch(arch).view == '1d' else 'grid')
-
-def _consistent(arch, view): return (get_arch(arch).view == '1d') == (_arch_view(arch, view) == '1d')
 
 def _arch_kwargs(cfg, arch):
     "The architecture hyperparameters of a trial config: plain keys, and `<arch>.<name>` keys of this arch."
@@ -96,9 +88,9 @@ def check_space(space:dict,             # a search space
     for c in _options(space, 'channels'):
         try: check_channels(_channels(c))
         except ValueError as e: raise ValueError(f"{source}: channels: {e}") from None
-    if not any(_consistent(a, v) for a in archs for v in _options(space, 'view')):
+    if not any(v is None or get_arch(a).takes(v) for a in archs for v in _options(space, 'view')):
         raise ValueError(f"{source}: no arch in {archs} fits a view in {_options(space, 'view')}: 1D archs need view '1d', "
-                         f"2D archs (e.g. cnn2d) one of {VIEWS_2D}")
+                         f"2D archs (e.g. cnn2d) one of {tuple(v for v in VIEWS if v != '1d')}")
     for k in space:
         if k in TRIAL_DEFAULTS: continue
         if '.' in k:
@@ -199,71 +191,45 @@ class TuneReport(Callback):
         if self.hold_last and self.epoch + 1 == self.n_epoch: self.final = res
         else: _ray_tune().report(res)
 
+# %% ../nbs/50_tune.ipynb #1df916bb
 def _trial(config, data=None, setup=None):
-    "One Ray Tune trial: build data and learner from `config`, train, report every epoch, track in MLflow."
-    from heartai.data.block import ECGDataLoaders
-    from heartai.learner import ecg_learner
+    "One Ray Tune trial: build data and learner from `config` (`heartai.training`), train, report every epoch, track in MLflow."
+    from heartai.training import build_learner, fit
     tune, s = _ray_tune(), setup
     ctx = tune.get_context()
     cfg = decode_config(config, s['encoded'])
     tid = ctx.get_trial_id()
     with track(None, s['experiment'], run_name=f"trial {tid}", tracking_uri=s['uri'], params=config,
                tags={'ray.trial_id': tid, 'heartai.sweep': s['name']}, parent_run_id=s['parent'], log_model=s['log_model']) as t:
-        arch = cfg['arch']
-        view = _arch_view(arch, cfg['view'])
-        if not _consistent(arch, view):
+        arch, view = cfg['arch'], cfg['view'] if cfg['view'] is not None else get_arch(cfg['arch']).default_view
+        if not get_arch(arch).takes(view):
             rid = t.run_id
-            t.client.set_tag(rid, 'heartai.skipped', f"arch {arch!r} ({get_arch(arch).view}) does not take view {view!r}")
+            t.client.set_tag(rid, 'heartai.skipped', f"arch {arch!r} ({get_arch(arch).kind}) does not take view {view!r}")
             t.end('KILLED')
             final = {s['metric']: -math.inf if s['mode'] == 'max' else math.inf, 'skipped': 1, 'mlflow_run_id': rid}
         else:
-            set_seed(s['seed'])
             df, splits = data
-            dls = ECGDataLoaders.from_df(df, splits=splits, bs=int(cfg['bs']), channels=_channels(cfg['channels']), view=view,
-                                         augment=cfg['augment'], balance=bool(cfg['balance']), seed=s['seed'], classes=s['classes'])
-            learn = ecg_learner(dls, arch, loss=cfg['loss'], runs_dir=Path(ctx.get_trial_dir())/'runs', **_arch_kwargs(cfg, arch))
+            learn = build_learner(df, splits, s['classes'], arch, view, _channels(cfg['channels']), bs=int(cfg['bs']), loss=cfg['loss'],
+                                  augment=cfg['augment'], balance=bool(cfg['balance']), seed=s['seed'],
+                                  runs_dir=Path(ctx.get_trial_dir())/'runs', **_arch_kwargs(cfg, arch))
             t.attach(learn)
             rep = TuneReport({'n_params': count_params(learn.model), 'skipped': 0, 'mlflow_run_id': t.run_id})
             learn.add_cb(rep)
-            with learn.no_bar(), learn.no_logging():
-                learn.fit_one_cycle(s['max_epochs'], float(cfg['lr']), wd=None if cfg['wd'] is None else float(cfg['wd']))
+            fit(learn, s['max_epochs'], float(cfg['lr']), wd=None if cfg['wd'] is None else float(cfg['wd']), quiet=True)
             final = rep.final
     tune.report(final)  # after the MLflow run is complete (final artifacts logged)
 
 # %% ../nbs/50_tune.ipynb #45b989a9
 def sweep_data(data='synthetic', # 'synthetic', a beats DataFrame, a beats file or a folder of WFDB records
-               classes=None,     # 'mitbih', 'ptb' or None (labels as found); 'synthetic' defaults to 'mitbih'
+               classes=None,     # 'mitbih', 'ptb' or None (from the data); 'synthetic' defaults to 'mitbih'
                split:str='random', # 'random' (stratified by beat) or 'interpatient' (MIT-BIH records DS1 -> DS2)
                valid_pct:float=0.2, # validation fraction of a random split
                seed:int=0,         # seed of synthetic data and of the random split
                n_synthetic:int=2000, # beats of synthetic data
                progress:bool=True,
               )->tuple:
-    "The beats table, its train/valid `Splits` and the class set name of a sweep."
-    from heartai.data.physionet import split_random, split_interpatient
-    if isinstance(data, str) and data == 'synthetic':
-        classes = classes or 'mitbih'
-        df = synth_beats(n_synthetic, classes=classes, seed=seed)
-    elif isinstance(data, pd.DataFrame):
-        if TARGET not in data.columns: raise ValueError(f"data has no {TARGET!r} column")
-        df = data.reset_index(drop=True)
-    elif isinstance(data, (str, Path)):
-        p = Path(data)
-        if p.is_dir():
-            from heartai.data.physionet import beats_from_records
-            df = beats_from_records(p, progress=progress)
-            df = df[df[TARGET] >= 0].reset_index(drop=True)
-            classes = classes or df.attrs.get('classes')
-        elif p.exists():
-            from heartai.data.core import read_beats
-            df = read_beats(p, classes=classes)
-        else: raise FileNotFoundError(f"{p}: no such beats file or records folder")
-    else: raise TypeError(f"data must be 'synthetic', a DataFrame, a beats file or a WFDB folder, got {type(data).__name__}")
-    if classes is not None and not isinstance(classes, str): classes = get_vocab(classes).name
-    if split == 'random': splits = split_random(df, valid_pct=valid_pct, seed=seed)
-    elif split == 'interpatient': splits = split_interpatient(df)
-    else: raise ValueError(f"split must be 'random' or 'interpatient', got {split!r}")
-    return df, splits, classes
+    "The beats table, its train/valid `Splits` and the class set name of a sweep (`heartai.data.load.load_split`)."
+    return load_split(data, classes, split, valid_pct, seed, n_synthetic, progress)
 
 def _metric_names(df, classes):
     vocab = get_vocab(classes).codes if classes else sorted(df[TARGET].unique().tolist())
@@ -286,6 +252,7 @@ class SweepResult:
         return (f"SweepResult({self.name!r}: {len(fr)} trials {fr.status.value_counts().to_dict()}, best {self.metric} {best:.4f}, "
                 f"{self.elapsed_s:.0f} s, MLflow parent run {self.parent_run_id})")
 
+# %% ../nbs/50_tune.ipynb #98d59ea3
 @contextmanager
 def _env(**kv):
     "Set environment variables for the duration of a block."
@@ -311,13 +278,14 @@ def _searcher(search_alg, metric, mode, seed, points=None):
         return HyperOptSearch(metric=metric, mode=mode, random_state_seed=seed, points_to_evaluate=points)
     raise ValueError(f"search_alg must be 'random', 'optuna' or 'hyperopt', got {search_alg!r}")
 
+# %% ../nbs/50_tune.ipynb #83880a0e
 def _close_children(client, eid, parent, grid, max_epochs):
     "Give every trial run the status of its trial: Ray stops some before they can end themselves (early stops, crashes, Ctrl-C)."
     by_run, by_trial = {}, {}
     for r in grid:
         m = r.metrics or {}
         if m.get('mlflow_run_id'): by_run[m['mlflow_run_id']] = r
-        by_trial[_trial_id(r)] = r
+        by_trial[trial_id(r)] = r
     for run in client.search_runs([eid], f"tags.`mlflow.parentRunId` = '{parent}'", max_results=50000):
         rid, st = run.info.run_id, run.info.status
         r = by_run.get(rid)
@@ -454,11 +422,13 @@ def _show(v):
     if isinstance(v, dict): return json.dumps(v, sort_keys=True)
     return v
 
-def _trial_id(r):
+def trial_id(r)->str:
+    "The Ray trial id of result `r`."
     m = re.search(r'_([0-9a-f]{5}_\d{5})', Path(str(r.path)).name)
     return (r.metrics or {}).get('trial_id') or (m.group(1) if m else Path(str(r.path)).name)
 
-def _history(r, metric):
+def trial_history(r, metric:str)->pd.Series:
+    "The values of `metric` per epoch that trial result `r` reported."
     h = r.metrics_dataframe
     if h is None or metric not in h.columns or not len(h): return pd.Series(dtype=float)
     it = h['training_iteration'] if 'training_iteration' in h.columns else pd.RangeIndex(1, len(h) + 1)
@@ -470,13 +440,13 @@ def results_frame(results:SweepResult)->pd.DataFrame:
     for r in results.grid:
         m = r.metrics or {}
         cfg = decode_config(r.config or {}, results.encoded)
-        h = _history(r, metric)
+        h = trial_history(r, metric)
         h = h[np.isfinite(h)]
         skipped = bool(m.get('skipped'))
         status = ('failed' if r.error is not None else 'skipped' if skipped else 'interrupted' if not m.get('done')
                   else 'stopped_early' if m.get('training_iteration', 0) < results.max_epochs else 'completed')
         best = (h.max() if results.mode == 'max' else h.min()) if len(h) and not skipped else np.nan
-        rows.append(dict(trial_id=_trial_id(r), **{k: _show(cfg.get(k)) for k in results.space},
+        rows.append(dict(trial_id=trial_id(r), **{k: _show(cfg.get(k)) for k in results.space},
                          **{f'{metric}_best': best, f'{metric}_last': h.iloc[-1] if len(h) and not skipped else np.nan},
                          epochs=int(m.get('training_iteration', 0)) if not skipped else 0, n_params=m.get('n_params', np.nan),
                          status=status, error=str(r.error).strip().splitlines()[-1][:300] if r.error is not None else '',
@@ -528,6 +498,7 @@ def summary_table(results:SweepResult,
     t[metric] = t[metric].astype(float); t['params'] = t['params'].astype('Int64'); t['epochs'] = t['epochs'].astype('Int64')
     return t
 
+# %% ../nbs/50_tune.ipynb #57d3a6e8
 def to_markdown(df:pd.DataFrame, # a table
                 floatfmt:str='.4f', # format of float cells
                 index:bool=True,    # include the index as the first column
@@ -545,130 +516,13 @@ def to_markdown(df:pd.DataFrame, # a table
         lines.append('| ' + ' | '.join(([cell(i)] if index else []) + [cell(v) for v in row]) + ' |')
     return '\n'.join(lines)
 
-# %% ../nbs/50_tune.ipynb #e010f2cd
-def _numeric(s): return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+# %% ../nbs/50_tune.ipynb #1cec9f53
+_MOVED = dict(plot_metric_vs_params='plot_metric_vs_params', plot_parallel='plot_parallel',
+              plot_learning_curves='plot_learning_curves', report='sweep_report')  # old name here -> its name in heartai.report
 
-def _logscale(results, k, s):
-    v = results.space.get(k)
-    return (isinstance(v, dict) and 'loguniform' in v) or (_numeric(s) and (s > 0).all() and s.max() / max(s.min(), 1e-300) > 50)
-
-def plot_metric_vs_params(results:SweepResult)->Figure:
-    "The best metric of every trial against each searched hyperparameter."
-    metric, fr = results.metric, results_frame(results)
-    fr = fr[fr[f'{metric}_best'].notna()]
-    keys = results.searched or list(results.space)
-    n = max(len(keys), 1); ncols = min(n, 3); nrows = -(-n // ncols)
-    fig = Figure(figsize=(4*ncols, 3*nrows))
-    y = fr[f'{metric}_best'].to_numpy(dtype=float)
-    early = (fr.status == 'stopped_early').to_numpy()
-    for j, k in enumerate(keys):
-        ax = fig.add_subplot(nrows, ncols, j + 1)
-        s = fr[k]
-        if _numeric(s): x = s.to_numpy(dtype=float)
-        else:
-            cats = sorted(s.astype(str).unique())
-            x = np.array([cats.index(v) for v in s.astype(str)], dtype=float) + np.random.default_rng(0).uniform(-.12, .12, len(s))
-            ax.set_xticks(range(len(cats)), cats, rotation=20, fontsize=8)
-        ax.scatter(x[~early], y[~early], c='C0', label='completed')
-        ax.scatter(x[early], y[early], facecolors='none', edgecolors='C0', label='stopped early')
-        if len(y): ax.scatter(x[:1], y[:1], marker='*', s=180, c='C3', label='best', zorder=3)
-        if _numeric(s) and _logscale(results, k, s):
-            ax.set_xscale('log'); ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlabel(k); ax.set_ylabel(metric)
-    if keys: fig.axes[0].legend(fontsize=7)
-    fig.suptitle(f'{metric} against hyperparameters ({len(fr)} trials)', fontsize=10)
-    fig.tight_layout()
-    return fig
-
-def plot_parallel(results:SweepResult)->Figure:
-    "Parallel coordinates: one line per trial across the searched hyperparameters and the metric, coloured by the metric."
-    import matplotlib
-    from matplotlib import cm, colors
-    metric, fr = results.metric, results_frame(results)
-    fr = fr[fr[f'{metric}_best'].notna()].reset_index(drop=True)
-    keys = (results.searched or list(results.space)) + [f'{metric}_best']
-    fig = Figure(figsize=(1.8*len(keys) + 2, 4))
-    ax = fig.add_subplot()
-    cols, labels = [], []
-    for k in keys:
-        s = fr[k]
-        if _numeric(s):
-            v = s.to_numpy(dtype=float)
-            if k != keys[-1] and _logscale(results, k, s): v = np.log10(v)
-            lo, hi = np.nanmin(v) if len(v) else 0, np.nanmax(v) if len(v) else 1
-            cols.append((v - lo) / (hi - lo) if hi > lo else np.full(len(v), .5))
-            labels.append(f"{k}\n{_fmt(s.min())}..{_fmt(s.max())}" if len(s) else k)
-        else:
-            cats = sorted(s.astype(str).unique())
-            cols.append(np.array([cats.index(v) for v in s.astype(str)]) / max(len(cats) - 1, 1))
-            labels.append(f"{k}\n" + ' | '.join(cats))
-    Y = np.stack(cols, 1) if len(fr) else np.zeros((0, len(keys)))
-    m = fr[f'{metric}_best'].to_numpy(dtype=float)
-    norm = colors.Normalize(np.nanmin(m) if len(m) else 0, np.nanmax(m) if len(m) else 1)
-    cmap = matplotlib.colormaps['viridis']
-    for i in np.argsort(m if results.mode == 'max' else -m):
-        ax.plot(range(len(keys)), Y[i], color=cmap(norm(m[i])), lw=2 if i == 0 else 1, alpha=.9)
-    for j in range(len(keys)): ax.axvline(j, color='grey', lw=.8)
-    ax.set_xticks(range(len(keys)), labels, fontsize=7); ax.set_yticks([]); ax.set_xlim(-.2, len(keys) - .8)
-    fig.colorbar(cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=metric)
-    ax.set_title(f'Trials in parallel coordinates (best: thick line)', fontsize=10)
-    fig.tight_layout()
-    return fig
-
-def plot_learning_curves(results:SweepResult, top:int=5, # how many of the best trials
-                        )->Figure:
-    "The metric per epoch of the `top` best trials."
-    metric, fr = results.metric, results_frame(results)
-    fr = fr[fr[f'{metric}_best'].notna()].head(top)
-    by_id = {_trial_id(r): r for r in results.grid}
-    keys = results.searched or list(results.space)
-    fig = Figure(figsize=(6.5, 3.8))
-    ax = fig.add_subplot()
-    for _, row in fr.iterrows():
-        h = _history(by_id[row.trial_id], metric)
-        cfg = ', '.join(f"{k}={_fmt(row[k])}" for k in keys[:4])
-        ax.plot(h.index, h.to_numpy(), marker='o', ms=3, label=f"{row.trial_id}: {cfg}"[:70])
-    ax.set_xlabel('epoch'); ax.set_ylabel(metric); ax.legend(fontsize=6); ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(f'Learning curves of the {len(fr)} best trials', fontsize=10)
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/50_tune.ipynb #7892f0da
-def _table_page(results, table):
-    fr = results_frame(results)
-    fig = Figure(figsize=(11.7, 8.3))
-    counts = ', '.join(f"{v} {k}" for k, v in fr.status.value_counts().items())
-    lines = [f"heartai sweep {results.name}", '',
-             f"metric: {results.metric} ({results.mode}), {len(fr)} trials: {counts}, up to {results.max_epochs} epochs, {results.elapsed_s:.0f} s",
-             f"MLflow: experiment {results.experiment!r}, parent run {results.parent_run_id} ({results.tracking_uri})",
-             f"Ray results: {results.path}"]
-    fig.text(.04, .96, lines[0], fontsize=14, weight='bold', va='top')
-    fig.text(.04, .91, '\n'.join(lines[2:]), fontsize=8, va='top', family='monospace')
-    ax = fig.add_axes([.03, .05, .94, .72]); ax.axis('off')
-    shown = table.head(30)
-    cells = [[i] + ['' if (isinstance(v, float) and np.isnan(v)) or v is pd.NA else f"{v:.4f}" if isinstance(v, float) else str(v)
-                    for v in row] for i, row in zip(shown.index, shown.itertuples(index=False))]
-    if cells:
-        tb = ax.table(cellText=cells, colLabels=[''] + list(shown.columns), loc='upper center', cellLoc='center')
-        tb.auto_set_font_size(False); tb.set_fontsize(7); tb.scale(1, 1.25)
-    ax.set_title('Summary (Table-3 style: blank = as in base)', fontsize=10)
-    return fig
-
-def report(results:SweepResult, path, # the PDF to write
-           overwrite:bool=False, # replace an existing file
-           top:int=5,            # learning curves of this many best trials
-          )->Path:
-    "A short PDF report of a sweep: settings, summary table, metric against hyperparameters, parallel coordinates, learning curves."
-    path = Path(path)
-    if path.suffix.lower() != '.pdf': raise ValueError(f"{path}: the report is a PDF; use a name ending in .pdf")
-    if path.exists() and not overwrite: raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmpf = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with PdfPages(tmpf) as pdf:
-            for fig in (_table_page(results, summary_table(results)), plot_metric_vs_params(results), plot_parallel(results),
-                        plot_learning_curves(results, top)):
-                pdf.savefig(fig)
-        os.replace(tmpf, path)
-    finally: tmpf.unlink(missing_ok=True)
-    return path
+def __getattr__(name):
+    "The report functions that moved to `heartai.report`, under their old names here (deprecated)."
+    if name not in _MOVED: raise AttributeError(f"module 'heartai.tune' has no attribute {name!r}")
+    import heartai.report
+    warnings.warn(f"heartai.tune.{name} moved to heartai.report.{_MOVED[name]}", DeprecationWarning, stacklevel=2)
+    return getattr(heartai.report, _MOVED[name])

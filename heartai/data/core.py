@@ -14,7 +14,7 @@ from ..core import BEAT_LEN, SAMPLE_COLS, TARGET, get_vocab
 
 # %% auto #0
 __all__ = ['CSV_EXTS', 'PARQUET_EXTS', 'LENGTHS', 'BeatsError', 'validate_beats', 'read_beats', 'write_beats', 'mitbih_beats',
-           'ptb_beats', 'beats_arrays', 'class_counts', 'beats_summary']
+           'ptb_beats', 'beats_arrays', 'class_counts', 'beats_summary', 'read_unlabelled_beats']
 
 # %% ../../nbs/01_data.core.ipynb #6b82dd60
 class BeatsError(ValueError):
@@ -359,3 +359,15 @@ def beats_summary(df:pd.DataFrame, # a beats table
     if by in df.columns: tab.loc['all'] = tab.sum()
     tab['total'] = tab.sum(axis=1)
     return tab.rename_axis(columns=None)
+
+# %% ../../nbs/01_data.core.ipynb #106569ea
+def read_unlabelled_beats(path, # a beats file without a `target` column: .csv, .csv.gz, .parquet
+                         )->pd.DataFrame|None:
+    "A validated beats table of a file without labels; `None` if the file has labels (read it with `read_beats`)."
+    path = Path(path)
+    ext = _ext(path)
+    if ext is None or not path.is_file() or path.stat().st_size == 0: return read_beats(path)  # which raises, saying why
+    df, src = _read_csv(path, TARGET) if ext in CSV_EXTS else _read_parquet(path)
+    if src.headerless and df.shape[1] == BEAT_LEN: df = df.rename(columns={TARGET: str(BEAT_LEN - 1)})
+    elif TARGET in df.columns: return None
+    return _validate(df.assign(**{TARGET: 0}), src, None, 'strict', TARGET).drop(columns=TARGET)

@@ -14,7 +14,7 @@ from fastai.callback.schedule import ParamScheduler
 from ..core import BEAT_LEN
 
 # %% auto #0
-__all__ = ['VIEWS', 'ARCHS', 'HeartNet', 'ConvBnAct', 'ConvBnAct1d', 'ConvBnAct2d', 'ConvBlock', 'GlobalPool', 'PoolHead',
+__all__ = ['INPUT_KINDS', 'ARCHS', 'HeartNet', 'ConvBnAct', 'ConvBnAct1d', 'ConvBnAct2d', 'ConvBlock', 'GlobalPool', 'PoolHead',
            'ArchInfo', 'register_arch', 'load_archs', 'get_arch', 'create_model', 'model_spec', 'model_from_spec',
            'arch_splitter', 'replace_head', 'count_params', 'check_arch', 'params_table']
 
@@ -118,27 +118,46 @@ class PoolHead(nn.Sequential):
         super().__init__(*layers, *drop(), nn.Linear(nf, n_out))
 
 # %% ../../nbs/10_models.core.ipynb #eebf9c28
-VIEWS = {'1d': (BEAT_LEN,), '2d': (16, 12)}  # input view -> example sample size after the channel axis
+INPUT_KINDS = {'1d': (BEAT_LEN,), '2d': (16, 12)}  # what an architecture takes ('1d' beats or '2d' images) -> example sample size after the channel axis
 _FAMILIES = ('cnn1d', 'resnet1d', 'inception', 'hybrid', 'cnn2d')  # modules of heartai.models with built-in archs
 
 @dataclass(frozen=True)
 class ArchInfo:
-    "A registered architecture: its name, class and input view."
+    "A registered architecture: its name, class and input kind ('1d' or '2d')."
     name:str
     cls:type
-    view:str
+    kind:str
     @property
     def params(self)->dict:
         "The constructor's parameters and their defaults."
         return {k:p.default for k,p in inspect.signature(self.cls.__init__).parameters.items() if k != 'self'}
+    @property
+    def view(self)->str:
+        "The input kind under its old name (`kind`); a data view is one of `heartai.data.transforms.VIEWS`."
+        return self.kind
+    @property
+    def default_view(self)->str:
+        "The data view this architecture takes unless told otherwise: '1d' beats, or 'grid' images for a 2D one."
+        return '1d' if self.kind == '1d' else 'grid'
+    def takes(self, view:str)->bool:
+        "Whether this architecture takes data of `view` ('1d' for a 1D architecture, an image view for a 2D one)."
+        return (self.kind == '1d') == (view == '1d')
+    def check_view(self, view:str=None)->str:
+        "`view` (default: `default_view`) if this architecture takes it, else a `ValueError` saying what would fit."
+        view = self.default_view if view is None else view
+        if not self.takes(view):
+            one = self.kind == '1d'
+            raise ValueError(f"Architecture {self.name!r} takes {'1D beats' if one else '2D images'} but the data's view is "
+                             f"{view!r}; use a {'2D arch such as cnn2d' if one else '1D arch'} or view={'1d' if one else 'grid'!r}")
+        return view
 
 ARCHS = {}  # every registered architecture: name -> ArchInfo
 
 def register_arch(name:str,      # registry name, e.g. 'cnn1d'
-                  view:str='1d', # input view: '1d' or '2d'
+                  view:str='1d', # input kind: '1d' (beats) or '2d' (images)
                  ):
     "Class decorator: register a `HeartNet` subclass as architecture `name`."
-    _check_choice('view', view, VIEWS)
+    _check_choice('view', view, INPUT_KINDS)
     def _register(cls):
         if not (isinstance(cls, type) and issubclass(cls, HeartNet)):
             raise TypeError(f"register_arch({name!r}): expected a HeartNet subclass, got {cls!r}")
@@ -263,7 +282,7 @@ def check_arch(name:str,         # registered architecture
               )->dict:
     "Check that architecture `name` keeps heartai's model contract; returns its default parameter count and groups."
     info = get_arch(name)
-    size = tuple(size or VIEWS[info.view])
+    size = tuple(size or INPUT_KINDS[info.kind])
     for c_in in (1, 3):
         for n_out in (2, 5):
             with torch.no_grad(): out = create_model(name, c_in, n_out, **kwargs).eval()(torch.randn(2, c_in, *size))
@@ -294,6 +313,6 @@ def params_table(c_in:int=1, n_out:int=5)->pd.DataFrame:
     rows = []
     for name, info in sorted(ARCHS.items()):
         m = info.cls(c_in=c_in, n_out=n_out)
-        rows.append(dict(arch=name, view=info.view, params=count_params(m), groups=len(arch_splitter(m)),
+        rows.append(dict(arch=name, view=info.kind, params=count_params(m), groups=len(arch_splitter(m)),
                          model=info.cls.__name__, description=(info.cls.__doc__ or '').split('\n')[0]))
     return pd.DataFrame(rows).set_index('arch')
