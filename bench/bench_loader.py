@@ -29,7 +29,7 @@ from fastai.callback.core import Callback
 from fastai.callback.progress import ProgressCallback
 from fastai.optimizer import OptimWrapper
 from fastai.losses import CrossEntropyLossFlat
-from heartai.core import synth_beats, SAMPLE_COLS, TARGET, set_seed, default_device
+from heartai.core import synth_beats, SAMPLE_COLS, TARGET, seed_everything, pick_device
 from heartai.data.block import ECGDataLoaders
 
 
@@ -61,7 +61,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--n', type=int, default=87_000, help='synthetic beats')
     p.add_argument('--bs', type=int, default=256, help='batch size')
-    p.add_argument('--device', default='cpu', help="'cpu', 'cuda', or 'auto' (heartai.core.default_device)")
+    p.add_argument('--device', default='cpu', help="'cpu', 'cuda', or 'auto' (heartai.core.pick_device)")
     p.add_argument('--runs-loader', type=int, default=5)
     p.add_argument('--runs-train', type=int, default=3)
     p.add_argument('--out', default=str(Path(__file__).parent/'results'/'loader.json'))
@@ -71,7 +71,7 @@ def main(argv=None):
     if a.threads: torch.set_num_threads(a.threads)
     out = Path(a.out)
     if out.exists() and not a.overwrite: sys.exit(f"{out} exists; pass --overwrite to replace it")
-    device = default_device(a.device)
+    device = pick_device(a.device)
     load0 = os.getloadavg()[0]   # other work on the machine skews timings: recorded with the results
 
     t0 = time.perf_counter()
@@ -100,7 +100,7 @@ def main(argv=None):
 
     # (b) one training epoch, same model, same optimizer (torch.optim.Adam, lr 1e-3), cross-entropy
     def fastai_epoch():
-        set_seed(0)
+        seed_everything(0)
         learn = Learner(dls, small_cnn().to(device), loss_func=CrossEntropyLossFlat(),
                         opt_func=partial(OptimWrapper, opt=torch.optim.Adam), lr=1e-3, cbs=TrainTimer())
         learn.remove_cb(ProgressCallback)
@@ -108,7 +108,7 @@ def main(argv=None):
             total = timed(lambda: learn.fit(1), device)
         return learn.train_timer.train_s[0], total
     def plain_epoch():
-        set_seed(0)
+        seed_everything(0)
         model = small_cnn().to(device); opt = torch.optim.Adam(model.parameters(), lr=1e-3); lf = nn.CrossEntropyLoss()
         def run():
             model.train()

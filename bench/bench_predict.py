@@ -9,7 +9,7 @@ a parquet file. Measured, median of --runs runs each:
     config, batches of --bs), with the fast path (batch norms folded into the convolutions) and without it, the two
     alternating, at 1 torch thread and at --threads threads (default: 2); the same for the bigger cnn1d option
     (width 16: 4x the multiply-accumulates) for comparison;
-(b) the work of the command in this process (what `heartai predict RUN beats.parquet -o out.csv` calls: `load_model`,
+(b) the work of the command in this process (what `heartai predict RUN beats.parquet -o out.csv` calls: `load_ecg_model`,
     `heartai.data.load.load_beats`, `heartai.inference.predict_table`, the CSV), at the thread count that was fastest
     in (a): reading the parquet, inference, the probabilities table and the CSV (Python and torch start-up excluded);
 (c) once, the command as a new process (`python -m heartai.cli predict ...`), start-up included.
@@ -60,13 +60,13 @@ def main(argv=None):
     from heartai.inference import predict_logits, predict_table, model_inputs, operating_point
     from heartai.training import train
     from heartai.data.load import load_beats
-    from heartai.learner import load_model
+    from heartai.learner import load_ecg_model
     load0 = os.getloadavg()
 
     torch.set_num_threads(a.threads)
     run = tmp/'run'
     train_s, _ = timed(lambda: train('synthetic', run, n=2000, epochs=max(a.epochs, 1), lr=3e-3, mlflow=False, progress=False))
-    model = load_model(run)
+    model = load_ecg_model(run)
     if a.epochs == 0:   # same architecture and data config, fresh weights
         from heartai.models.core import create_model
         fresh = create_model(model.heartai_config['arch'], **model.heartai_config['arch_kwargs']).eval()
@@ -79,7 +79,7 @@ def main(argv=None):
 
     big_run = tmp/'width16'
     train('synthetic', big_run, n=2000, epochs=1, lr=3e-3, hp=dict(width=16), mlflow=False, progress=False)
-    big = load_model(big_run)
+    big = load_ecg_model(big_run)
     big_macs = macs_per_beat(big, x0)
     rows, outs = [], {}
     for name, m in (('default', model), ("width16", big)):
@@ -102,7 +102,7 @@ def main(argv=None):
     cmd = ['predict', str(run), str(beats), '-o', str(csv), '-q', '--force', '--threads', str(th)]
     def predict_command():   # what `heartai predict` calls, without its argument parsing
         torch.set_num_threads(th)
-        m = load_model(run)
+        m = load_ecg_model(run)
         op, _ = operating_point(m.heartai_config)
         beats_df, _, _ = load_beats(beats, 'auto', labelled=False, progress=False)
         predict_table(m, beats_df, op, bs=a.bs).to_csv(csv, index=False)

@@ -136,9 +136,9 @@ def task_speed(df, a, res, tmp):
     from heartai.data.physionet import split_random
     from heartai.learner import ecg_learner
     from heartai.models.core import create_model
-    from heartai.core import SAMPLE_COLS, default_device
+    from heartai.core import SAMPLE_COLS, pick_device
     splits = split_random(df, valid_pct=0.2, seed=0)
-    dev = default_device()
+    dev = pick_device()
     X = torch.tensor(df[SAMPLE_COLS].values, dtype=torch.float32)[:, None]; y = torch.tensor(df.target.values)
     tr = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X[splits[0]], y[splits[0]]), batch_size=a.bs, shuffle=True, drop_last=True)
     va = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X[splits[1]], y[splits[1]]), batch_size=a.bs * 2)
@@ -186,7 +186,7 @@ def main():
     if not (DATA/'mitdb').is_dir(): log(f"skipped: real data not found at {DATA}"); return 0
     tasks = a.tasks.split(',')
     res = dict(machine=dict(platform=platform.platform(), cpus=os.cpu_count(), torch=torch.__version__, threads=torch.get_num_threads(),
-                            device=str(__import__('heartai.core', fromlist=['default_device']).default_device())),
+                            device=str(__import__('heartai.core', fromlist=['pick_device']).pick_device())),
                args=vars(a), started=time.strftime('%Y-%m-%d %H:%M:%S'))
     tmp = Path(tempfile.mkdtemp(prefix='heartai-bench-'))
     df = mitbih_beats() if set(tasks) & {'random', 'inter', 'speed'} else None

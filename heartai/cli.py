@@ -289,14 +289,14 @@ register('train', "train a model into a run directory", cmd_train, _train_args, 
 # %% ../nbs/60_cli.ipynb #ffabc8fd
 def cmd_predict(args):
     "Classify the beats of a beats file or a WFDB record (`heartai.inference`)."
-    from heartai.learner import load_model
+    from heartai.learner import load_ecg_model
     from heartai.data.load import load_beats
     from heartai.inference import operating_point, predict_table
     say, out = _say(args), Path(args.output).absolute()
     _refuse_existing(out, args.force)
     if not Path(args.model).exists(): raise CLIError(f"{args.model}: no such model (an exported model or a run directory)")
     _need_input(args.input, f"no such beats file, folder of WFDB records, or record ({Path(args.input).name}.hea)")
-    model = load_model(args.model)
+    model = load_ecg_model(args.model)
     try: op, src = operating_point(model.heartai_config, _kv(args.threshold, '--threshold', float), args.operating_point)
     except ValueError as e:
         if args.threshold: raise UsageError(f"--threshold: {e}") from None

@@ -81,7 +81,7 @@ def _beats_tensor(beats, leads)->torch.Tensor:
     return X
 
 # %% ../nbs/21_inference.ipynb #5f17f9fe
-def predict_logits(model,             # a model from `heartai.learner.load_model` (its config in `model.heartai_config`)
+def predict_logits(model,             # a model from `heartai.learner.load_ecg_model` (its config in `model.heartai_config`)
                    beats,             # a beats table or an array (n, 187) / (n, leads, 187)
                    bs:int=PREDICT_BS, # beats per batch
                    fast:bool=True,    # use `fast_model` on a CPU
@@ -119,7 +119,7 @@ def operating_point(cfg:dict,        # the model's config (`model.heartai_config
     return op, f
 
 # %% ../nbs/21_inference.ipynb #2c455646
-def predict_table(model,              # a model from `heartai.learner.load_model`
+def predict_table(model,              # a model from `heartai.learner.load_ecg_model`
                   df,                 # beats: a beats table, optionally with record, rpeak, fs and target columns
                   op=None,            # an `OperatingPoint` to decide with (default: the most probable class)
                   bs:int=PREDICT_BS,  # beats per batch

@@ -416,10 +416,7 @@ def _data_view(dls): return (getattr(dls, 'meta', None) or {}).get('view', getat
 
 def _check_view(arch, view):
     "Refuse an architecture that does not take the data's view (1D beats or 2D images)."
-    arch_view = getattr(get_arch(arch), 'view', '1d')
-    if (arch_view == '1d') != (view == '1d'):
-        raise ValueError(f"Architecture {arch!r} takes {'1D beats' if arch_view == '1d' else '2D images'} but the data's view is "
-                         f"{view!r}; use a {'2D arch such as cnn2d' if arch_view == '1d' else '1D arch'} or view={'1d' if arch_view == '1d' else 'grid'!r}")
+    get_arch(arch).check_view(view)
 
 # %% ../nbs/20_learner.ipynb #a3aa7abf
 def _load_pretrained(model, pretrained, c_in, view):

@@ -52,10 +52,10 @@ def build_learner(df:pd.DataFrame,    # labelled beats
                   **hp,               # hyperparameters of the architecture
                  ):
     "The seeded loaders and learner of a training run."
-    from heartai.core import set_seed
+    from heartai.core import seed_everything
     from heartai.data.block import ECGDataLoaders
     from heartai.learner import ecg_learner
-    set_seed(seed)
+    seed_everything(seed)
     arch, view, channels = resolve_inputs(arch, view, channels, pretrained)
     dls = ECGDataLoaders.from_df(df, splits=(splits[0], splits[1]), split_protocol=getattr(splits, 'protocol', None) or None,
                                  bs=bs, channels=channels, view=view, classes=classes, seed=seed, augment=augment, balance=balance, path=path)
@@ -106,7 +106,7 @@ def summary_metrics(interp, table)->dict:
 # %% ../nbs/22_training.ipynb #cbf62319
 def _best(learn):
     "The best epoch's record of the learner's last training call (None without checkpoints)."
-    return (getattr(learn, '_run', None) or {}).get('best')
+    return (getattr(getattr(learn, 'run_recorder', None), 'info', None) or {}).get('best')
 
 def evaluate_run(learn,           # a trained learner
                  out:Path,        # the run directory being written
