@@ -183,11 +183,8 @@ def to_json(self:OperatingPoint, path, overwrite:bool=False)->Path:
     d = dict(format=OP_FORMAT, vocab=self.vocab, temperature=self.temperature,
              thresholds=[dict(cls=c, threshold=t) for c, t in self.thresholds.items()], info=self.info,
              rule="a beat gets the first listed class whose probability reaches its threshold, else the most probable class without a threshold")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{uuid.uuid4().hex[:8]}.tmp')
-    try: tmp.write_text(json.dumps(d, indent=2)); os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
-    return path
+    from heartai.core import atomic_write
+    return atomic_write(path, json.dumps(d, indent=2), overwrite)
 
 # %% ../nbs/31_calibration.ipynb #0b5ffc2d
 @patch(cls_method=True)

@@ -11,12 +11,14 @@ from torch import nn
 from .core import TARGET
 
 # %% auto #0
-__all__ = ['PREDICT_BS', 'model_inputs', 'fast_model', 'predict_logits', 'operating_point', 'predict_table']
+__all__ = ['PREDICT_BS', 'model_inputs', 'rhythm_inputs', 'data_settings', 'fast_model', 'predict_logits', 'operating_point',
+           'predict_table', 'record_summary']
 
 # %% ../nbs/21_inference.ipynb #389b2e42
 def model_inputs(cfg:dict, # an exported model's config (`read_model_config`, or `model.heartai_config`)
+                 df=None,  # beats (a table, or an array without rhythm): return their `(signal, rhythm)` inputs instead
                 ):
-    "The function from raw beats `(n, leads, 187)` to the model's input (channels, view), as the training data made it."
+    "The function from raw beats `(n, leads, 187)` to the model's input (channels, view), as the training data made it; with `df`, `df`'s inputs."
     from heartai.data.transforms import Channels, ecg_view, TensorECG
     data = cfg.get('data') or {}
     leads, channels, view = list(data.get('leads') or ['lead0']), data.get('channels') or ['raw'], data.get('view') or '1d'
@@ -33,7 +35,29 @@ def model_inputs(cfg:dict, # an exported model's config (`read_model_config`, or
     def tfm(x):
         x = chans(TensorECG(x, names=leads) if len(leads) > 1 else TensorECG(x))
         return (vt(x) if vt is not None else x).as_subclass(torch.Tensor)
-    return tfm
+    if df is None: return tfm
+    return tfm(_beats_tensor(df, leads)), rhythm_inputs(cfg, df)
+
+# %% ../nbs/21_inference.ipynb #a6f70f18
+def rhythm_inputs(cfg:dict, # the model's config
+                  df,       # beats: a table with the model's rhythm columns
+                 )->torch.Tensor|None:
+    "The rhythm side input `(n, k)` of `df`, scaled as in training (None: a model without rhythm features)."
+    spec = (cfg.get('data') or {}).get('rhythm')
+    if not spec: return None
+    cols, where = list(spec['cols']), cfg.get('path', 'the model')
+    missing = cols if not isinstance(df, pd.DataFrame) else [c for c in cols if c not in df.columns]
+    if missing: raise ValueError(f"{where}: the model takes rhythm features {missing}, which these beats lack (no R-peak times, e.g. a "
+                                 f"Kaggle CSV); give it WFDB records or a beats table built from them")
+    sd = np.asarray(spec['std'], np.float32)
+    R = (df[cols].to_numpy(np.float32) - np.asarray(spec['mean'], np.float32)) / np.where(sd > 0, sd, 1)
+    return torch.from_numpy(np.ascontiguousarray(R, dtype=np.float32))
+
+def data_settings(cfg:dict)->dict:
+    "How records must be cut for the model: `window` and `leads` (a count) of its training data."
+    data = cfg.get('data') or {}
+    leads = data.get('leads') or ['lead0']
+    return dict(window=data.get('window') or 'kachuee', leads=leads if isinstance(leads, int) else len(leads))
 
 # %% ../nbs/21_inference.ipynb #03fb1ab2
 def _fold_bn(model):
@@ -54,13 +78,14 @@ def _fold_bn(model):
 # %% ../nbs/21_inference.ipynb #21ea26bd
 def fast_model(model, # a trained model (eval mode is set)
                x,     # a batch of its inputs, to check the fast model against
+               *side, # the batch's side inputs (rhythm features), if the model takes any
                rtol:float=1e-3, atol:float=1e-4, # how closely the fast model's outputs must match
               )->tuple:
     "A copy of `model` with its batch norms folded into the convolutions, if it computes the same outputs on `x`; and whether it is one."
     model = model.eval()
     try:
         m = _fold_bn(copy.deepcopy(model)).eval()
-        with torch.inference_mode(): y, ref = m(x), model(x)
+        with torch.inference_mode(): y, ref = m(x, *side), model(x, *side)
         if y.shape == ref.shape and torch.allclose(y, ref, rtol=rtol, atol=atol): return m, True
     except Exception: pass
     return model, False
@@ -90,7 +115,7 @@ def predict_logits(model,             # a model from `heartai.learner.load_ecg_m
     "Logits `(n, classes)` of `model` for `beats`, with the model's channels and view rebuilt from its config."
     cfg = model.heartai_config
     X = _beats_tensor(beats, list((cfg.get('data') or {}).get('leads') or ['lead0']))
-    tfm, dev = model_inputs(cfg), next(model.parameters()).device
+    tfm, R, dev = model_inputs(cfg), rhythm_inputs(cfg, beats), next(model.parameters()).device
     if not len(X): return torch.zeros(0, len(cfg['vocab']))
     steps, outs = range(0, len(X), bs), []
     if progress:
@@ -99,8 +124,9 @@ def predict_logits(model,             # a model from `heartai.learner.load_ecg_m
     with torch.inference_mode():
         for i in steps:
             x = tfm(X[i:i+bs].to(dev))
-            if i == 0 and fast and dev.type == 'cpu': model = fast_model(model, x)[0]
-            outs.append(model(x).float().cpu())
+            xs = (x,) if R is None else (x, R[i:i+bs].to(dev))
+            if i == 0 and fast and dev.type == 'cpu': model = fast_model(model, *xs)[0]
+            outs.append(model(*xs).float().cpu())
     return torch.cat(outs)
 
 # %% ../nbs/21_inference.ipynb #72f65864
@@ -141,3 +167,19 @@ def predict_table(model,              # a model from `heartai.learner.load_ecg_m
     dec = op.apply(probs) if op is not None else probs.argmax(1)
     out['decision'], out['flag'] = np.array(vocab)[dec], dec != 0
     return out
+
+# %% ../nbs/21_inference.ipynb #9cb45965
+def record_summary(table:pd.DataFrame, # a `predict_table` (its `record`, `decision`, `flag` and `prob_<class>` columns)
+                   durations:dict=None, # {record: seconds} (e.g. `heartai.data.load.record_durations`)
+                  )->pd.DataFrame:
+    "One row per record: duration, beats per class, PVC (V) burden in %, S and V beats per hour, flagged beats."
+    vocab = [c[5:] for c in table.columns if c.startswith('prob_')]
+    g = table.groupby(table['record'].astype(str), sort=True)
+    out = g['decision'].value_counts().unstack(fill_value=0).reindex(columns=vocab, fill_value=0).add_prefix('n_')
+    out.insert(0, 'beats', g.size()); out.insert(0, 'duration_s', pd.Series(durations or {}, dtype='float64').reindex(out.index))
+    hours = out['duration_s'] / 3600
+    if 'V' in vocab: out['pvc_burden_pct'] = (100 * out['n_V'] / out['beats']).round(3)
+    for c in ('S', 'V'):
+        if c in vocab: out[f'{c}_per_hour'] = (out[f'n_{c}'] / hours).round(2)
+    out['flagged'] = g['flag'].sum().astype('int64')
+    return out.rename_axis('record').reset_index()

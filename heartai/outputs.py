@@ -7,6 +7,7 @@ from __future__ import annotations
 import json, os, shutil, uuid
 from contextlib import contextmanager
 from pathlib import Path
+from .core import atomic_write
 
 # %% auto #0
 __all__ = ['refuse_existing', 'staged_dir', 'write_file', 'write_json']
@@ -58,12 +59,8 @@ def write_file(path,                  # the file to write
     "Call `write(tmp)` and rename `tmp` to `path` (refused if `path` exists and not `overwrite`)."
     path = Path(path).expanduser().absolute()
     refuse_existing(path, overwrite, flag=flag)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{uuid.uuid4().hex[:8]}.tmp')
-    try: write(tmp); os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
-    return path
+    return atomic_write(path, write, overwrite)
 
-def write_json(path, obj):
-    "Write `obj` as indented JSON (values JSON does not know as text)."
-    Path(path).write_text(json.dumps(obj, indent=2, default=str))
+def write_json(path, obj, overwrite:bool=True)->Path:
+    "Write `obj` as indented JSON (values JSON does not know as text), all at once (`atomic_write`)."
+    return atomic_write(path, json.dumps(obj, indent=2, default=str) + '\n', overwrite)

@@ -16,7 +16,7 @@ from fastai.callback.schedule import LRFinder
 from fastai.learner import Recorder
 from mlflow import MlflowClient
 from mlflow.entities import Param
-from .core import synth_beats, get_vocab, heartai_home, _check_seed, TARGET
+from .core import synth_beats, get_vocab, heartai_home, _check_seed, TARGET, atomic_write
 from .models.core import get_arch, load_archs, count_params
 from .data.load import load_split
 from .learner import LOSSES, recall_first_metrics
@@ -374,8 +374,7 @@ def tune(search_space,               # a search space dict, or a TOML file holdi
         client.log_batch(parent, params=[Param(k, v) for k, v in flatten_params(ps).items()])
         client.log_dict(parent, space, 'search_space.json')
         exp_dir.mkdir(parents=True, exist_ok=True)
-        tmpf = state.with_suffix('.tmp'); tmpf.write_text(json.dumps(dict(parent_run_id=parent, tracking_uri=uri, experiment=experiment)))
-        os.replace(tmpf, state)
+        atomic_write(state, json.dumps(dict(parent_run_id=parent, tracking_uri=uri, experiment=experiment)), overwrite=True)
     setup = dict(metric=metric, mode=mode, max_epochs=max_epochs, uri=uri, experiment=experiment, parent=parent, seed=seed,
                  classes=classes, encoded=encoded, log_model=log_model, name=name)
     grid = None

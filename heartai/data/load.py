@@ -10,7 +10,8 @@ from ..core import TARGET, synth_beats, get_vocab
 from .core import read_beats, read_unlabelled_beats, BeatsError
 
 # %% auto #0
-__all__ = ['SPLITS', 'read_any_beats', 'is_record', 'guess_classes', 'records_fs', 'load_beats', 'count_beats', 'load_split']
+__all__ = ['SPLITS', 'read_any_beats', 'is_record', 'guess_classes', 'records_fs', 'record_durations', 'load_beats',
+           'count_beats', 'load_split']
 
 # %% ../../nbs/05_data.load.ipynb #4aac7c1e
 def read_any_beats(path, # a beats file: .csv, .csv.gz, .parquet (with or without a `target` column)
@@ -43,6 +44,16 @@ def records_fs(src,     # the folder of WFDB records (or the one record) the bea
     root = src if src.is_dir() else src.parent
     return {r: float(wfdb.rdheader(str(root/r)).fs) for r in records}
 
+def record_durations(src,     # the folder of WFDB records (or the one record) the beats were read from
+                     records, # record names as in the beats' `record` column
+                    )->dict:
+    "Duration of every record in seconds (samples / sampling rate), by record name."
+    import wfdb
+    src = Path(src).expanduser().resolve()
+    root = src if src.is_dir() else src.parent
+    hs = {r: wfdb.rdheader(str(root/r)) for r in records}
+    return {r: float(h.sig_len) / float(h.fs) for r, h in hs.items()}
+
 # %% ../../nbs/05_data.load.ipynb #fe3e1c38
 def _missing(p, what="no such file, folder of WFDB records, or record"):
     return FileNotFoundError(f"{p}: {what} ({p.name}.hea)")
@@ -59,6 +70,8 @@ def load_beats(src,                  # 'synthetic', a beats file, a folder of WF
                seed:int=0,           # seed of synthetic data
                detector:str='auto',  # R-peaks of records: 'auto' (annotations, else XQRS), 'annotations' or 'xqrs'
                lead:str='MLII',      # lead of records
+               window='kachuee',     # beat window of records ('kachuee', 'pqrst', see `heartai.data.physionet.window_spec`)
+               leads:int=1,          # leads of records: 1 (`lead`) or 2 (also the other one)
                progress:bool=True,   # progress bar while reading records
               )->tuple:
     "A beats table, its class set ('mitbih', 'ptb' or None) and what it was read from ('synthetic', 'records', 'file')."
@@ -67,7 +80,7 @@ def load_beats(src,                  # 'synthetic', a beats file, a folder of WF
     if not p.exists() and not is_record(p): raise _missing(p)
     if p.is_dir() or (is_record(p) and not p.is_file()):
         from heartai.data.physionet import beats_from_records
-        df = beats_from_records(p, classes=classes or 'auto', detector=detector, lead=lead, progress=progress)
+        df = beats_from_records(p, classes=classes or 'auto', detector=detector, lead=lead, window=window, leads=leads, progress=progress)
         classes, kind = classes or df.attrs.get('classes'), 'records'
         df['fs'] = df['record'].map(records_fs(p, df['record'].unique())).astype('float64')
     else:
@@ -95,7 +108,7 @@ def count_beats(df, # a beats table, labelled or not
     return per_class, per_rec.rename_axis(columns=None)
 
 # %% ../../nbs/05_data.load.ipynb #9dd17479
-SPLITS = ('random', 'interpatient')  # how `load_split` splits: by beat (stratified), or MIT-BIH patients DS1 -> DS2
+SPLITS = ('random', 'interpatient', 'patient')  # how `load_split` splits: by beat (stratified), MIT-BIH patients DS1 -> DS2, patient-wise k-fold
 
 def load_split(data='synthetic',   # 'synthetic', a beats DataFrame, a beats file or a folder of WFDB records (or a record)
                classes=None,       # 'mitbih', 'ptb' or None/'auto' (from the data); 'synthetic' defaults to 'mitbih'
@@ -104,10 +117,14 @@ def load_split(data='synthetic',   # 'synthetic', a beats DataFrame, a beats fil
                seed:int=0,         # seed of synthetic data and of the random split
                n:int=2000,         # beats of synthetic data
                progress:bool=True, # progress bar while reading records
+               window='kachuee',   # beat window of records (see `load_beats`)
+               leads:int=1,        # leads of records: 1 or 2
+               k:int=5, fold:int=0, # split 'patient': folds, and the test fold (valid: the next one)
               )->tuple:
     "Labelled beats, their `Splits` and the class set name: `(df, splits, classes)`."
-    from heartai.data.physionet import split_random, split_interpatient
-    if split not in SPLITS: raise ValueError(f"split must be 'random' or 'interpatient', got {split!r}")
+    from heartai.data.physionet import split_random, split_interpatient, split_patient_kfold
+    if split not in SPLITS:
+        raise ValueError(f"split must be 'random' or 'interpatient' (DS1 -> DS2) or 'patient' (patient-wise k-fold), got {split!r}")
     if classes is not None and not isinstance(classes, str): classes = get_vocab(classes).name
     if isinstance(data, pd.DataFrame):
         if TARGET not in data.columns: raise ValueError(f"data has no {TARGET!r} column")
@@ -115,7 +132,9 @@ def load_split(data='synthetic',   # 'synthetic', a beats DataFrame, a beats fil
     elif isinstance(data, (str, Path)):
         if str(data) != 'synthetic' and not Path(data).expanduser().exists() and not is_record(Path(data).expanduser()):
             raise FileNotFoundError(f"{data}: no such beats file or records folder")
-        df, classes, _ = load_beats(data, classes, n=n, seed=seed, progress=progress)
+        df, classes, _ = load_beats(data, classes, n=n, seed=seed, window=window, leads=leads, progress=progress)
     else: raise TypeError(f"data must be 'synthetic', a DataFrame, a beats file or a WFDB folder, got {type(data).__name__}")
-    splits = split_random(df, valid_pct=valid_pct, seed=seed) if split == 'random' else split_interpatient(df)
+    if split == 'random': splits = split_random(df, valid_pct=valid_pct, seed=seed)
+    elif split == 'interpatient': splits = split_interpatient(df, seed=seed)
+    else: splits = split_patient_kfold(df, k=k, fold=fold, seed=seed, three_way=True)
     return df, splits, None if classes == 'auto' else classes
