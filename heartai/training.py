@@ -14,8 +14,8 @@ import heartai
 from .outputs import staged_dir, write_json
 
 # %% auto #0
-__all__ = ['SettingError', 'resolve_inputs', 'build_learner', 'fit', 'eval_data', 'summary_metrics', 'evaluate_run', 'TrainRun',
-           'train']
+__all__ = ['SettingError', 'resolve_inputs', 'build_learner', 'fit', 'eval_data', 'summary_metrics', 'evaluate_run',
+           'split_roles', 'TrainRun', 'train']
 
 # %% ../nbs/22_training.ipynb #424221ed
 class SettingError(ValueError):
@@ -49,6 +49,7 @@ def build_learner(df:pd.DataFrame,    # labelled beats
                   runs_dir=None,      # where the learner's run directories go
                   monitor:str='recall_macro', # the metric that picks the best epoch
                   path='.',           # the loaders' path
+                  rhythm=None,        # rhythm side input: None/False (beat only), True (every rhythm column) or a list of columns
                   **hp,               # hyperparameters of the architecture
                  ):
     "The seeded loaders and learner of a training run."
@@ -57,8 +58,12 @@ def build_learner(df:pd.DataFrame,    # labelled beats
     from heartai.learner import ecg_learner
     seed_everything(seed)
     arch, view, channels = resolve_inputs(arch, view, channels, pretrained)
-    dls = ECGDataLoaders.from_df(df, splits=(splits[0], splits[1]), split_protocol=getattr(splits, 'protocol', None) or None,
-                                 bs=bs, channels=channels, view=view, classes=classes, seed=seed, augment=augment, balance=balance, path=path)
+    side = {'rhythm': rhythm} if rhythm else {}   # beat-only loaders are built exactly as before side inputs existed
+    try: dls = ECGDataLoaders.from_df(df, splits=(splits[0], splits[1]), split_protocol=getattr(splits, 'protocol', None) or None, bs=bs,
+                                      channels=channels, view=view, classes=classes, seed=seed, augment=augment, balance=balance, path=path, **side)
+    except TypeError as e:
+        if side and 'rhythm' in str(e): raise SettingError("rhythm: this heartai's loaders take no side inputs (heartai.data.block)") from None
+        raise
     return ecg_learner(dls, arch, loss=loss, pretrained=pretrained, runs_dir=runs_dir, monitor=monitor, **hp)
 
 # %% ../nbs/22_training.ipynb #7dc1df23
@@ -122,7 +127,6 @@ def evaluate_run(learn,           # a trained learner
     out = Path(out)
     interp = ECGInterpretation.from_learner(learn, progress=progress)
     ev = {**(ev or {}), **eval_data(learn, interp)}
-    np.savez_compressed(out/'eval.npz', **ev)
     shutil.copytree(learn.run_dir/'model', out/'model')
     shutil.copy(learn.run_dir/'history.csv', out/'history.csv')
     op = None
@@ -137,13 +141,18 @@ def evaluate_run(learn,           # a trained learner
     metrics = dict(monitor=learn.monitor, best=_best(learn), n_valid=len(interp), valid=summary_metrics(interp, rep),
                    per_class=json.loads(rep.iloc[:len(interp.vocab)].to_json(orient='index')), auroc=interp.auroc(),
                    operating_point=None if op is None else dict(thresholds=op.thresholds, info=op.info))
-    if test_df is not None and len(test_df): metrics.update(_test_metrics(learn, test_df, op, progress))
+    roles = split_roles(learn.dls.meta.get('split') or '')
+    metrics['roles'] = roles if test_df is not None and len(test_df) else {'valid': roles['valid']}
+    if test_df is not None and len(test_df):
+        tm, ti = _test_metrics(learn, test_df, op, progress)
+        metrics.update(tm); ev.update(test_logits=ti.logits.numpy(), test_targs=ti.targs.numpy())
+    np.savez_compressed(out/'eval.npz', **ev)
     write_json(out/'metrics.json', metrics)
     return rep, metrics
 
 # %% ../nbs/22_training.ipynb #1b463dbb
-def _test_metrics(learn, test_df, op, progress)->dict:
-    "The metrics of the test rows `test_df`, measured once."
+def _test_metrics(learn, test_df, op, progress)->tuple:
+    "The metrics of the test rows `test_df`, measured once; and their interpretation."
     from heartai.interpret import ECGInterpretation
     from heartai.report import class_table
     ti = ECGInterpretation.from_learner(learn, dl=learn.dls.test_dl(test_df, with_labels=True), progress=progress)
@@ -152,7 +161,18 @@ def _test_metrics(learn, test_df, op, progress)->dict:
     if op is not None:
         dec, y = op.apply(op.probs(ti.logits)), ti.targs.numpy()
         res['test_operating_point_recall'] = {c: float((dec[y == i] == i).mean()) if (y == i).any() else None for i, c in enumerate(ti.vocab)}
-    return res
+        res['test_operating_point_precision'] = {c: float((y[dec == i] == i).mean()) if (dec == i).any() else None for i, c in enumerate(ti.vocab)}
+    return res, ti
+
+# %% ../nbs/22_training.ipynb #ab0bae78
+def split_roles(protocol:str='', # a split's protocol (`Splits.protocol`)
+               )->dict:
+    "What the valid and test rows of a split are and what each is used for, one line each."
+    used, once = "best epoch, early stopping, thresholds and operating point are chosen here", "predicted once, at the end; nothing is chosen on it"
+    if protocol.startswith('inter-patient'): v, t = "held-out DS1 patients", "DS2 patients"
+    elif protocol.startswith('patient-wise'): v, t = "held-out patients (the valid fold)", "held-out patients (the test fold)"
+    else: v, t = "validation rows", "test rows"
+    return dict(valid=f"valid = {v}: {used}", test=f"test = {t}: {once}")
 
 # %% ../nbs/22_training.ipynb #b97cfd50
 @dataclass
@@ -165,6 +185,12 @@ def _log_to_mlflow(cb, out, metrics, experiment)->dict:
     for f in ('metrics.json', 'eval.npz'): cb.client.log_artifact(cb.run_id, str(out/f))
     cb.client.log_artifacts(cb.run_id, str(out/'plots'), 'plots')
     for k, v in (metrics.get('test') or {}).items(): cb.client.log_metric(cb.run_id, f'test_{k}', v)
+    for c, d in (metrics.get('test_per_class') or {}).items():
+        for k in ('recall', 'precision'):
+            if d.get(k) is not None: cb.client.log_metric(cb.run_id, f'test_{k}_{c}', float(d[k]))
+    for k in ('recall', 'precision'):
+        for c, v in (metrics.get(f'test_operating_point_{k}') or {}).items():
+            if v is not None: cb.client.log_metric(cb.run_id, f'test_op_{k}_{c}', v)
     return dict(tracking_uri=cb.uri, experiment=experiment, run_id=cb.run_id)
 
 # %% ../nbs/22_training.ipynb #42138cd9
@@ -172,6 +198,8 @@ def _data_info(data, kind, df, classes, learn, splits, n_test)->dict:
     d = dict(source=str(data) if not isinstance(data, pd.DataFrame) else f'DataFrame of {len(data)} beats', kind=kind, n_beats=len(df),
              classes=classes, vocab=list(learn.dls.vocab), split=learn.dls.meta['split'], n_train=len(splits[0]), n_valid=len(splits[1]))
     if n_test: d['n_test'] = n_test
+    for k in ('window', 'leads', 'rhythm'):
+        if learn.dls.meta.get(k) is not None: d[k] = learn.dls.meta[k]
     return d
 
 def _kind(data)->str:
@@ -188,10 +216,29 @@ def _check_recall(recall, vocab):
         if not 0 < r <= 1: raise SettingError(f"recall {c}={r}: a recall is in (0, 1]")
 
 # %% ../nbs/22_training.ipynb #bb81bb8e
+def _load(data, splits, classes, split, valid_pct, seed, n, window, leads, progress)->tuple:
+    "The beats, their `Splits`, the class set and the test rows (None: no test rows) of a training run."
+    from heartai.data.load import load_split
+    if splits is None: df, splits, classes = load_split(data, classes, split, valid_pct, seed, n, progress, window=window, leads=leads)
+    elif isinstance(data, pd.DataFrame): df, classes = data.reset_index(drop=True), None if classes == 'auto' else classes
+    else: raise ValueError("splits= needs the data as a DataFrame (its rows are what the positions index)")
+    test = getattr(splits, 'test', None)
+    return df, splits, classes, np.asarray(test, dtype=np.int64) if test is not None and len(test) else None
+
+def _say_setup(say, df, kind, data, learn, splits, test, pretrained):
+    "Print what a run trains on and what it trains."
+    dv = learn.dls
+    say(f"data: {len(df)} beats ({kind if kind == str(data) else f'{kind}: {data}'}), classes {list(dv.vocab)}, {dv.meta['split']}: "
+        f"{len(splits[0])} train / {len(splits[1])} valid" + (f" / {len(test)} test" if test is not None else '')
+        + f"; channels {list(dv.channels)}, view {dv.view}" + (f", rhythm {dv.meta['rhythm']['cols']}" if dv.meta.get('rhythm') else ''))
+    say(f"model: {learn.arch} {learn.arch_kwargs}, {sum(p.numel() for p in learn.model.parameters())} parameters"
+        + (f", body from {pretrained}" if pretrained else ''))
+
+# %% ../nbs/22_training.ipynb #87bc1a05
 def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats file, a folder of WFDB records or a record
           out='run',               # the run directory to create
           classes=None,            # class set: 'mitbih', 'ptb', or None/'auto' (from the data)
-          split:str='random',      # 'random' (by beat) or 'interpatient' (MIT-BIH DS1 -> DS2)
+          split:str='random',      # 'random' (by beat), 'interpatient' (MIT-BIH DS1 - valid patients -> DS2) or 'patient' (k-fold)
           valid_pct:float=0.2,     # validation fraction of a random split
           splits=None,             # row positions of data given as a DataFrame (a `Splits`, maybe with `.test`), instead of `split`
           n:int=2000,              # beats of synthetic data
@@ -199,10 +246,13 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
           hp:dict=None,            # hyperparameters of the architecture, e.g. {'width': 32}
           epochs:int=5, lr='auto', bs:int=128, loss:str='ce', # training: epochs, learning rate (or 'auto'), batch size, loss
           augment:bool=False, balance:bool=False, # train-time augmentation; class-balanced sampling
+          rhythm=False,            # rhythm side input: False (beat only), True (every rhythm column) or a list of columns
+          window='kachuee',        # beat window of records: 'kachuee' or 'pqrst[:before:after]'
+          leads:int=1,             # leads of records: 1 or 2
           pretrained=None,         # an exported model (or run directory): its body, a new head, `fine_tune`
           freeze_epochs:int=1,     # frozen epochs of `fine_tune`
-          monitor:str='recall_macro', # the metric that picks the best epoch
-          recall:dict=None,        # save an operating point reaching these recalls, e.g. {'V': 0.95}
+          monitor:str='recall_macro', # the metric that picks the best epoch (on valid)
+          recall:dict=None,        # save an operating point reaching these recalls on valid, e.g. {'V': 0.95}
           seed:int=0,              # seed of the data, the split and training
           mlflow:bool=True,        # track the run in MLflow
           tracking_uri:str=None, experiment:str='heartai', run_name:str=None, # MLflow store, experiment and run name
@@ -212,29 +262,19 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
           progress:bool=True,      # progress bars and messages
          )->TrainRun:
     "Train and evaluate a model into the run directory `out`; see the table above for what it holds."
-    from heartai.data.load import load_split
     from heartai.tracking import track
     t0, say = time.time(), (print if progress else (lambda *a: None))
     settings = dict(data=str(data) if not isinstance(data, pd.DataFrame) else 'DataFrame', n=n, classes=classes, split=split, valid_pct=valid_pct,
                     arch=arch, epochs=epochs, lr=lr, bs=bs, loss=loss, channels=channels, view=view, pretrained=pretrained, augment=augment,
-                    balance=balance, seed=seed, monitor=monitor, hp=hp or {}, recall=recall or {})
+                    balance=balance, rhythm=rhythm, window=window, leads=leads, seed=seed, monitor=monitor, hp=hp or {}, recall=recall or {})
     with staged_dir(out, overwrite, 'train.json') as tmp:
-        if splits is None: df, splits, classes = load_split(data, classes, split, valid_pct, seed, n, progress)
-        elif isinstance(data, pd.DataFrame): df, classes = data.reset_index(drop=True), None if classes == 'auto' else classes
-        else: raise ValueError("splits= needs the data as a DataFrame (its rows are what the positions index)")
+        df, splits, classes, test = _load(data, splits, classes, split, valid_pct, seed, n, window, leads, progress)
         kind = _kind(data)
-        test = getattr(splits, 'test', None)
-        test = np.asarray(test, dtype=np.int64) if test is not None and len(test) else None
         arch, view, channels = resolve_inputs(arch, view, channels, pretrained)
-        learn = build_learner(df, splits, classes, arch, view, channels, bs=bs, loss=loss, augment=True if augment else None,
-                              balance=balance, pretrained=pretrained, seed=seed, runs_dir=tmp/'checkpoints', monitor=monitor, path=tmp, **(hp or {}))
+        learn = build_learner(df, splits, classes, arch, view, channels, bs=bs, loss=loss, augment=True if augment else None, balance=balance,
+                              pretrained=pretrained, seed=seed, runs_dir=tmp/'checkpoints', monitor=monitor, path=tmp, rhythm=rhythm, **(hp or {}))
         _check_recall(recall, list(learn.dls.vocab))
-        dv = learn.dls
-        say(f"data: {len(df)} beats ({kind if kind == str(data) else f'{kind}: {data}'}), classes {list(dv.vocab)}, {dv.meta['split']}: "
-            f"{len(splits[0])} train / {len(splits[1])} valid" + (f" / {len(test)} test" if test is not None else '')
-            + f"; channels {list(channels)}, view {view}")
-        say(f"model: {learn.arch} {learn.arch_kwargs}, {sum(p.numel() for p in learn.model.parameters())} parameters"
-            + (f", body from {pretrained}" if pretrained else ''))
+        _say_setup(say, df, kind, data, learn, splits, test, pretrained)
         tracked = track(learn, experiment, run_name=run_name or Path(out).name, tracking_uri=tracking_uri,
                         params=params if params is not None else {'train.' + k: v for k, v in settings.items()}) if mlflow else nullcontext(None)
         mlflow_run = None
