@@ -155,11 +155,14 @@ def cmd_data_build(args):
     from heartai.core import TARGET
     from heartai.data.core import write_beats
     from heartai.data.load import load_beats, count_beats
+    from heartai.data.physionet import RHYTHM_COLS
     say, out = _say(args), Path(args.output).absolute()
     _refuse_existing(out, args.force)
     if not (Path(args.src).is_dir() or is_record(args.src)):
         raise CLIError(f"{args.src}: not a folder of WFDB records nor a record (no {Path(args.src).name}.hea)")
-    df, classes, _ = load_beats(args.src, args.classes, labelled=False, detector=args.detector, lead=args.lead, progress=not args.quiet)
+    df, classes, _ = load_beats(args.src, args.classes, labelled=False, detector=args.detector, lead=args.lead, window=_window(args.window),
+                                leads=args.leads, progress=not args.quiet)
+    if not args.rhythm: df = df.drop(columns=list(RHYTHM_COLS), errors='ignore')
     none = int((df[TARGET] < 0).sum())
     df = df[df[TARGET] >= 0].reset_index(drop=True)
     if not len(df): raise CLIError(f"{args.src}: no beat has a class (no annotations?); `heartai predict` classifies unlabelled records")
@@ -195,11 +198,25 @@ def _records_args(s, help="where R-peaks come from"):
     s.add_argument('--detector', choices=_choices(DETECTORS), default='auto', help=help)
     s.add_argument('--lead', default='MLII', help="lead to use (default MLII, else the first)")
 
+def _window(w:str)->str:
+    "The canonical beat window `w`, or a usage error."
+    from heartai.data.physionet import window_spec
+    try: return window_spec(w)
+    except ValueError as e: raise UsageError(f"--window: {e}") from None
+
+def _beat_args(s, rhythm:bool=False):
+    "--rhythm/--no-rhythm, --window, --leads: what a beat of a record holds (and, in training, what the model takes)."
+    s.add_argument('--rhythm', action=argparse.BooleanOptionalAction, default=rhythm,
+                   help=f"rhythm features (RR intervals from the R-peaks; {'kept in the table' if rhythm else 'a side input of the model; needs records or a table built from them'}; default {'on' if rhythm else 'off'})")
+    s.add_argument('--window', default='kachuee', help="beat window of records: kachuee (default) or pqrst[:BEFORE:AFTER] seconds around the R-peak")
+    s.add_argument('--leads', type=int, choices=(1, 2), default=1, help="leads of records: 1 (--lead) or 2 (also the other one)")
+
 def _build_args(s):
     s.add_argument('src', help="a folder of WFDB records or one record (path without extension)")
     s.add_argument('-o', '--output', required=True, help="the beats file to write (.parquet)")
     _classes_arg(s, "labels from annotations (mitbih) or diagnosis (ptb)")
     _records_args(s)
+    _beat_args(s, rhythm=True)
 
 def _info_args(s):
     s.add_argument('file', help="a beats file, a folder of WFDB records or a record (path without extension)")
@@ -212,12 +229,13 @@ register('data info', "beats per class and per record", cmd_data_info, _info_arg
 
 # %% ../nbs/60_cli.ipynb #cef286f1
 _TRAIN_KEYS = ('data', 'n', 'classes', 'split', 'valid_pct', 'arch', 'epochs', 'lr', 'bs', 'loss', 'channels', 'view', 'pretrained',
-               'augment', 'balance', 'seed', 'monitor', 'hp', 'recall')
+               'augment', 'balance', 'rhythm', 'window', 'leads', 'seed', 'monitor', 'hp', 'recall')
 
 def _check_train_args(args):
     "Usage errors of `heartai train`, before any data is read."
     from heartai.models.core import get_arch
     from heartai.data.transforms import check_channels
+    args.window = _window(args.window)
     if args.lr != 'auto':
         try: float(args.lr)
         except ValueError: raise UsageError(f"--lr must be a number or 'auto', got {args.lr!r}") from None
@@ -225,6 +243,21 @@ def _check_train_args(args):
         if args.arch: get_arch(args.arch)
         if args.channels: check_channels(tuple(args.channels.split(',')))
     except ValueError as e: raise UsageError(str(e)) from None
+
+# %% ../nbs/60_cli.ipynb #6d5c5a98
+def _results(m:dict, table, n_valid:int)->list:
+    "The lines `heartai train` prints: valid and test, each labelled with what it is and what it was used for."
+    import pandas as pd
+    roles = m.get('roles') or {}
+    out = [f"\nVALID ({n_valid} beats) - {roles.get('valid', 'validation rows')}:\n{table.round(3).to_string()}"]
+    if 'test' not in m: return out
+    out.append(f"\nTEST ({m['n_test']} beats) - {roles.get('test', 'test rows')}:\n"
+               + pd.DataFrame(m['test_per_class']).T.round(3).to_string() + '\n' + ', '.join(f"{k} {v:.3f}" for k, v in m['test'].items()))
+    if m.get('test_operating_point_recall'):
+        f = lambda d: ', '.join(f"{c} {v:.3f}" for c, v in d.items() if v is not None)
+        out.append(f"operating point chosen on valid, reached on test: recall {f(m['test_operating_point_recall'])}; "
+                   f"precision {f(m['test_operating_point_precision'])}")
+    return out
 
 # %% ../nbs/60_cli.ipynb #1eba6d48
 def cmd_train(args):
@@ -239,14 +272,14 @@ def cmd_train(args):
         r = train(args.data, args.output, classes=args.classes, split=args.split, valid_pct=args.valid_pct, n=args.n, arch=args.arch,
                   view=args.view, channels=tuple(args.channels.split(',')) if args.channels else None, hp=args.hp, epochs=args.epochs,
                   lr=args.lr, bs=args.bs, loss=args.loss, augment=args.augment, balance=args.balance, pretrained=args.pretrained,
+                  rhythm=args.rhythm, window=args.window, leads=args.leads,
                   freeze_epochs=args.freeze_epochs, monitor=args.monitor, recall=args.recall, seed=args.seed, mlflow=not args.no_mlflow,
                   tracking_uri=args.tracking_uri, experiment=args.experiment, run_name=args.name,
                   params={'cli.' + k: v for k, v in vars(args).items() if k in _TRAIN_KEYS}, command=['heartai', *args.argv],
                   overwrite=args.force, progress=not args.quiet)
     except SettingError as e: raise UsageError(f"--{e}") from None
     out, info = Path(args.output), r.info
-    say(f"\nvalidation ({info['data']['n_valid']} beats):\n{r.table.round(3).to_string()}")
-    if 'test' in r.metrics: say(f"\ntest ({r.metrics['n_test']} beats): " + ', '.join(f"{k} {v:.3f}" for k, v in r.metrics['test'].items()))
+    for line in _results(r.metrics, r.table, info['data']['n_valid']): say(line)
     say(f"\nrun: {out}\n  model: {out/'model'}\n  metrics: {out/'metrics.json'}\n  plots: {out/'plots'}"
         + (f"\n  MLflow run {info['mlflow']['run_id']} in {info['mlflow']['tracking_uri']}" if info['mlflow'] else '')
         + f"\n  {info['seconds']:.0f} s")
@@ -261,7 +294,8 @@ def _train_args(t):
     t.add_argument('--data', default='synthetic', help="a beats file, a folder of WFDB records, or 'synthetic' (default)")
     t.add_argument('--n', type=int, default=2000, help="beats of synthetic data")
     _classes_arg(t, "class set (auto: from the data)")
-    t.add_argument('--split', choices=_choices(SPLITS), default='random', help="random (by beat) or interpatient (MIT-BIH DS1 -> DS2)")
+    t.add_argument('--split', choices=_choices(SPLITS), default='random',
+                   help="random (by beat); interpatient (MIT-BIH: train DS1, valid held-out DS1 patients, test DS2); patient (k-fold, three-way)")
     t.add_argument('--valid-pct', type=float, default=0.2, help="validation fraction of a random split")
     t.add_argument('--arch', help="architecture (default cnn1d, or the pretrained one's)")
     t.add_argument('--hp', action='append', metavar='NAME=VALUE', help="a hyperparameter of the architecture, e.g. width=32 (repeatable)")
@@ -273,6 +307,7 @@ def _train_args(t):
     t.add_argument('--view', choices=_choices(VIEWS), help="input view (default: the architecture's)")
     t.add_argument('--augment', action='store_true', help="train-time augmentation")
     t.add_argument('--balance', action='store_true', help="class-balanced sampling")
+    _beat_args(t)
     t.add_argument('--pretrained', help="an exported model (or run directory): its body, a new head, fine_tune")
     t.add_argument('--freeze-epochs', type=int, default=1, help="frozen epochs of fine_tune")
     t.add_argument('--monitor', default='recall_macro', help="the metric that picks the best epoch")
@@ -291,9 +326,11 @@ def cmd_predict(args):
     "Classify the beats of a beats file or a WFDB record (`heartai.inference`)."
     from heartai.learner import load_ecg_model
     from heartai.data.load import load_beats
-    from heartai.inference import operating_point, predict_table
+    from heartai.inference import operating_point, predict_table, data_settings
     say, out = _say(args), Path(args.output).absolute()
+    per_rec = out.with_name(out.stem + '.records.csv')
     _refuse_existing(out, args.force)
+    if is_record(args.input) or Path(args.input).is_dir(): _refuse_existing(per_rec, args.force)
     if not Path(args.model).exists(): raise CLIError(f"{args.model}: no such model (an exported model or a run directory)")
     _need_input(args.input, f"no such beats file, folder of WFDB records, or record ({Path(args.input).name}.hea)")
     model = load_ecg_model(args.model)
@@ -303,7 +340,8 @@ def cmd_predict(args):
         raise
     if op is not None and src != 'thresholds': say(f"decisions at the operating point {src}: {op}")
     t0 = time.time()
-    df, classes, kind = load_beats(args.input, 'auto', labelled=False, detector=args.detector, lead=args.lead, progress=not args.quiet)
+    df, classes, kind = load_beats(args.input, 'auto', labelled=False, detector=args.detector, lead=args.lead, progress=not args.quiet,
+                                   **data_settings(model.heartai_config))   # records cut as the model's training data was
     if not len(df): raise CLIError(f"{args.input}: no beats found")
     mine = (model.heartai_config.get('data') or {}).get('classes')
     if classes and mine and classes != mine: df = df.drop(columns='target', errors='ignore')   # labels of another class set
@@ -311,8 +349,18 @@ def cmd_predict(args):
     tab = predict_table(model, df, op, bs=args.bs, progress=not args.quiet)
     t2 = time.time()
     _write_file(out, args.force, lambda p: tab.to_csv(p, index=False))
+    if kind == 'records': _write_records(args, tab, per_rec, say)
     say(f"{len(tab)} beats ({kind}) classified in {t2 - t1:.2f} s ({len(tab) / max(t2 - t1, 1e-9):,.0f} beats/s; reading took {t1 - t0:.1f} s)")
     say(f"predicted: {tab.pred.value_counts().to_dict()}; flagged: {int(tab.flag.sum())} of {len(tab)}\nwritten to {out}")
+
+# %% ../nbs/60_cli.ipynb #7a87b8f9
+def _write_records(args, tab, path, say):
+    "Write the per-record summary of the beats table `tab` of the records `args.input`."
+    from heartai.data.load import record_durations
+    from heartai.inference import record_summary
+    s = record_summary(tab, record_durations(args.input, tab['record'].unique()))
+    _write_file(path, args.force, lambda p: s.to_csv(p, index=False))
+    say(f"per record ({len(s)}):\n{s.to_string(index=False)}\nwritten to {path}")
 
 # %% ../nbs/60_cli.ipynb #9ac2e8ba
 def _predict_args(s):

@@ -11,8 +11,8 @@ from matplotlib.figure import Figure
 from .outputs import refuse_existing, write_file
 
 # %% auto #0
-__all__ = ['FIGURE_TITLES', 'load_run', 'plot_top_beats', 'plot_history', 'eval_figures', 'class_table', 'summary_page',
-           'run_summary', 'png_base64', 'write_report', 'plot_metric_vs_params', 'plot_parallel',
+__all__ = ['FIGURE_TITLES', 'load_run', 'plot_top_beats', 'plot_history', 'test_interp', 'eval_figures', 'class_table',
+           'summary_page', 'run_summary', 'png_base64', 'write_report', 'plot_metric_vs_params', 'plot_parallel',
            'plot_learning_curves', 'sweep_summary', 'sweep_report']
 
 # %% ../nbs/35_report.ipynb #0baa558c
@@ -69,7 +69,15 @@ def plot_history(hist:pd.DataFrame, # per-epoch losses and metrics (a run's hist
 # %% ../nbs/35_report.ipynb #2018cad5
 FIGURE_TITLES = dict(confusion_matrix='Confusion matrix', confusion_matrix_op='Confusion matrix at the operating point',
                      pr_curves='Precision-recall curves', top_losses='Top losses', learning_curves='Learning curves',
-                     lr_find='Learning rate finder')  # the figures of a run, by file name
+                     lr_find='Learning rate finder', confusion_matrix_test='Confusion matrix on test (predicted once)',
+                     confusion_matrix_test_op='Confusion matrix on test at the operating point chosen on valid')  # the figures of a run, by file name
+
+def test_interp(ev:dict, # a run's eval data (eval.npz)
+               ):
+    "The interpretation of a run's test rows (None: the run has none)."
+    from heartai.interpret import ECGInterpretation
+    if 'test_logits' not in ev: return None
+    return ECGInterpretation.from_preds(ev['test_logits'], ev['test_targs'], [str(v) for v in ev['vocab']])
 
 def eval_figures(ev:dict, # a run's eval data (eval.npz)
                  hist=None, # its history (history.csv)
@@ -86,6 +94,10 @@ def eval_figures(ev:dict, # a run's eval data (eval.npz)
     figs['top_losses'] = plot_top_beats(ev)
     if hist is not None and len(hist): figs['learning_curves'] = plot_history(hist)
     if 'lr_find_lrs' in ev: figs['lr_find'] = plot_lr_find(ev['lr_find_lrs'], ev['lr_find_losses'], float(ev['lr_find_lr']))
+    ti = test_interp(ev)
+    if ti is not None:
+        figs['confusion_matrix_test'] = ti.plot_confusion_matrix(title='Confusion matrix (test, predicted once)')
+        if op is not None: figs['confusion_matrix_test_op'] = ti.plot_confusion_matrix(thresholds=op, title='Test, at the operating point chosen on valid')
     for f in figs.values(): plt.close(f)   # heartai.interpret draws with pyplot: saved, not shown
     return figs, interp
 
@@ -133,7 +145,15 @@ def run_summary(info:dict, # a run's train.json
             f"training: {info['epochs']} epochs, lr {info['lr']:.3g}{' (lr_find)' if info['lr_found'] else ''}, bs {info['bs']}, "
             f"loss {info['loss']}" + (f", fine-tuned from {info['pretrained']}" if info['pretrained'] else ''),
             f"made {info['created']} by heartai {info['heartai_version']} in {info['seconds']} s",
-            f"MLflow: run {info['mlflow']['run_id']} ({info['mlflow']['tracking_uri']})" if info.get('mlflow') else "MLflow: not tracked"]
+            f"MLflow: run {info['mlflow']['run_id']} ({info['mlflow']['tracking_uri']})" if info.get('mlflow') else "MLflow: not tracked",
+            *_roles(d)]
+
+def _roles(d)->list:
+    "What valid and test of a run's split are (only with test rows)."
+    from heartai.training import split_roles
+    if not d.get('n_test'): return []
+    r = split_roles(d.get('split') or '')
+    return [r['valid'], r['test']]
 
 def png_base64(fig:Figure)->str:
     "`fig` as a base64 PNG, for an HTML page."
@@ -141,9 +161,10 @@ def png_base64(fig:Figure)->str:
     return base64.b64encode(b.getvalue()).decode()
 
 # %% ../nbs/35_report.ipynb #f64f6b85
-def _html_page(title, lines, table, figs)->str:
+def _html_page(title, lines, table, figs, test=None)->str:
     body = [f"<h1>{_html.escape(title)}</h1>", '<pre>' + _html.escape('\n'.join(lines)) + '</pre>', '<h2>Validation, per class</h2>',
             table.to_html(float_format=lambda v: f'{v:.3f}', na_rep='')]
+    if test is not None: body += ['<h2>Test, per class (predicted once, nothing chosen on it)</h2>', test.to_html(float_format=lambda v: f'{v:.3f}', na_rep='')]
     body += [f"<h2>{FIGURE_TITLES.get(k, k)}</h2><img alt='{k}' src='data:image/png;base64,{png_base64(f)}'>" for k, f in figs.items()]
     return ("<!doctype html><html><head><meta charset='utf-8'><title>" + _html.escape(title) + "</title><style>body{font-family:sans-serif;"
             "max-width:1100px;margin:auto}table{border-collapse:collapse}td,th{padding:2px 8px;border:1px solid #ccc}img{max-width:100%}"
@@ -159,16 +180,18 @@ def write_report(run_dir,             # a run directory of `heartai.training.tra
     for p in (pdf, html):
         if p is not None: refuse_existing(Path(p).absolute(), overwrite)
     figs, interp = eval_figures(ev, hist, op)
-    table = class_table(interp).round(4)
+    table, ti = class_table(interp).round(4), test_interp(ev)
+    test = class_table(ti).round(4) if ti is not None else None
     title, lines, done = f"heartai run {Path(run_dir).absolute().name}", run_summary(info), []
     if op is not None: lines += [f"operating point (model/operating_point.json): {op!r}"]
     if pdf is not None:
         def w(p):
             with PdfPages(p) as pp:
                 pp.savefig(summary_page(title, lines, table.rename_axis('class'), 'Validation, per class (recall: the share of the class found)'))
+                if test is not None: pp.savefig(summary_page(title, _roles(info['data']), test.rename_axis('class'), 'Test, per class (predicted once, nothing chosen on it)'))
                 for f in figs.values(): pp.savefig(f, bbox_inches='tight')
         done.append(write_file(pdf, w, overwrite))
-    if html is not None: done.append(write_file(html, lambda p: p.write_text(_html_page(title, lines, table, figs)), overwrite))
+    if html is not None: done.append(write_file(html, lambda p: p.write_text(_html_page(title, lines, table, figs, test)), overwrite))
     return done
 
 # %% ../nbs/35_report.ipynb #de2e66e2
@@ -285,7 +308,8 @@ def sweep_summary(results)->list:
     counts = ', '.join(f"{v} {k}" for k, v in fr.status.value_counts().items())
     return [f"metric: {results.metric} ({results.mode}), {len(fr)} trials: {counts}, up to {results.max_epochs} epochs, {results.elapsed_s:.0f} s",
             f"MLflow: experiment {results.experiment!r}, parent run {results.parent_run_id} ({results.tracking_uri})",
-            f"Ray results: {results.path}"]
+            f"Ray results: {results.path}"] + ([f"test ({results.test['n_test']} beats, the chosen configuration only, predicted once): "
+                                                + ', '.join(f"{k} {v:.4f}" for k, v in results.test['test'].items())] if getattr(results, 'test', None) else [])
 
 def sweep_report(results,               # a `heartai.tune.SweepResult`
                  path,                  # the PDF to write
