@@ -14,87 +14,14 @@ from wfdb import processing
 from scipy.signal import resample_poly
 from fastprogress.fastprogress import progress_bar
 from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, MITBIH, PTB, get_vocab, data_dir, cache_dir, synth_beats, _check_seed
+from .windows import (WINDOW_S, RR_FACTOR, WINDOWS, RHYTHM_COLS, N_LOCAL, DEFAULT_RR, PUBLISHED_FS, cut_beats,
+                                  window_spec, window_params, beat_fs, cut_window, cut_published, rhythm_features)
 
 # %% auto #0
-__all__ = ['WINDOW_S', 'RR_FACTOR', 'WINDOWS', 'DETECTORS', 'RHYTHM_COLS', 'N_LOCAL', 'DEFAULT_RR', 'PTB_DIAGNOSES',
-           'CODE_VERSION', 'META_COLS', 'PHYSIONET_DBS', 'PHYSIONET_URL', 'DS1', 'DS2', 'PACED', 'N_VALID', 'cut_beats',
-           'window_spec', 'window_params', 'cut_window', 'RecordError', 'rhythm_features', 'synth_record',
-           'beats_from_records', 'ChecksumError', 'SumsCheck', 'read_sha256sums', 'sha256', 'verify_sha256sums',
-           'download_physionet', 'Splits', 'split_random', 'split_interpatient', 'split_patient_kfold']
-
-# %% ../../nbs/02_data.physionet.ipynb #f6c3d8d3
-WINDOW_S = 10     # seconds per normalisation window
-RR_FACTOR = 1.2   # a beat lasts RR_FACTOR x the window's median RR interval
-
-def _median_rr(r, w, nw):
-    "Median RR interval (samples) of each of `nw` windows from consecutive R-peaks `r` inside it (window index `w`)."
-    d = np.diff(r)
-    dflt = float(np.median(d[d > 0])) if (d > 0).any() else BEAT_LEN / RR_FACTOR
-    T = np.full(nw, dflt)
-    same = (w[1:] == w[:-1]) & (d > 0)
-    if same.any():
-        med = pd.Series(d[same]).groupby(w[1:][same]).median()
-        T[med.index.to_numpy()] = med.to_numpy()
-    return T
-
-def cut_beats(x:np.ndarray,       # a lead sampled at 125 Hz
-              rpeaks:np.ndarray,  # sorted R-peak sample indices into `x`
-             )->np.ndarray:
-    "Beats of `x` at `rpeaks` as in Kachuee et al. (2018): float32 array (n_beats, 187), each in [0, 1], zero-padded."
-    x, r = np.asarray(x, dtype=np.float64), np.asarray(rpeaks, dtype=np.int64)
-    n, W = len(x), WINDOW_S * FS
-    if r.ndim != 1 or (len(r) and (r.min() < 0 or r.max() >= n)): raise ValueError(f"rpeaks must be sample indices in 0..{n-1}")
-    if (np.diff(r) < 0).any(): raise ValueError("rpeaks must be sorted")
-    if not len(r): return np.zeros((0, BEAT_LEN), np.float32)
-    starts = np.arange(0, n, W)
-    lo, hi = np.minimum.reduceat(x, starts), np.maximum.reduceat(x, starts)
-    w = r // W
-    L = np.minimum(np.rint(RR_FACTOR * _median_rr(r, w, len(starts))[w]).astype(np.int64), BEAT_LEN)
-    k = np.arange(BEAT_LEN)
-    idx = r[:, None] + k
-    keep = (k < L[:, None]) & (idx < n)
-    span = np.where(hi > lo, hi - lo, 1.)
-    X = (x[np.minimum(idx, n - 1)] - lo[w, None]) / span[w, None]
-    return np.where(keep, np.clip(X, 0, 1), 0).astype(np.float32)
-
-# %% ../../nbs/02_data.physionet.ipynb #6366dadb
-WINDOWS = {'kachuee': None, 'pqrst': (0.25, 0.45)}  # beat windows: name -> (seconds before, seconds after the R-peak)
-
-def window_spec(window='kachuee', # 'kachuee', 'pqrst', 'pqrst:<before>:<after>' or a (before, after) pair of seconds
-               )->str:
-    "The canonical name of a beat window: `'kachuee'` or `'pqrst:<before>:<after>'` (seconds around the R-peak)."
-    if isinstance(window, str) and window == 'kachuee': return window
-    p = window.split(':') if isinstance(window, str) else ['pqrst', *window] if isinstance(window, (tuple, list)) else None
-    if p and p[0] == 'pqrst' and len(p) in (1, 3):
-        try: before, after = (float(v) for v in (p[1:] or WINDOWS['pqrst']))
-        except (TypeError, ValueError): before = after = float('nan')
-        if 0 <= before < 2 and 0 < after <= 2: return f'pqrst:{before:g}:{after:g}'
-    raise ValueError(f"window must be 'kachuee', 'pqrst', 'pqrst:<before>:<after>' or (before, after) with 0 <= before < 2 "
-                     f"and 0 < after <= 2 seconds, got {window!r}")
-
-def window_params(window)->tuple|None:
-    "`(before, after)` seconds of a window, or None for the Kachuee window."
-    spec = window_spec(window)
-    return None if spec == 'kachuee' else tuple(float(v) for v in spec.split(':')[1:])
-
-# %% ../../nbs/02_data.physionet.ipynb #8d4a2443
-def cut_window(x:np.ndarray,       # one lead at its original sampling rate
-               rpeaks:np.ndarray,  # sorted R-peak sample indices into `x`
-               fs:float,           # sampling rate of `x`, Hz
-               window='pqrst',     # a window around the R-peak (see `window_spec`)
-              )->np.ndarray:
-    "Beats of `x` from `before` to `after` seconds around each R-peak: float32 (n_beats, 187) in [0, 1], scaled by 10 s windows."
-    before, after = window_params(window) or WINDOWS['pqrst']
-    x, r = np.asarray(x, dtype=np.float64), np.asarray(rpeaks, dtype=np.int64)
-    n, W = len(x), max(1, int(round(WINDOW_S * fs)))
-    if r.ndim != 1 or (len(r) and (r.min() < 0 or r.max() >= n)): raise ValueError(f"rpeaks must be sample indices in 0..{n-1}")
-    if (np.diff(r) < 0).any(): raise ValueError("rpeaks must be sorted")
-    if not len(r): return np.zeros((0, BEAT_LEN), np.float32)
-    starts = np.arange(0, n, W)
-    lo, hi, w = np.minimum.reduceat(x, starts), np.maximum.reduceat(x, starts), r // W
-    t = r[:, None] + np.linspace(-before * fs, after * fs, BEAT_LEN)[None]
-    X = (np.interp(t, np.arange(n), x) - lo[w, None]) / np.where(hi > lo, hi - lo, 1.)[w, None]
-    return np.where((t >= 0) & (t <= n - 1), np.clip(X, 0, 1), 0).astype(np.float32)
+__all__ = ['DETECTORS', 'PTB_DIAGNOSES', 'CODE_VERSION', 'META_COLS', 'PHYSIONET_DBS', 'PHYSIONET_URL', 'DS1', 'DS2', 'PACED',
+           'N_VALID', 'RecordError', 'synth_record', 'beats_from_records', 'ChecksumError', 'SumsCheck',
+           'read_sha256sums', 'sha256', 'verify_sha256sums', 'download_physionet', 'Splits', 'split_random',
+           'split_interpatient', 'split_patient_kfold']
 
 # %% ../../nbs/02_data.physionet.ipynb #b4335bee
 class RecordError(ValueError):
@@ -102,12 +29,15 @@ class RecordError(ValueError):
 
 _LEAD_ALIASES = {'mlii': ('mlii', 'ii'), 'ii': ('ii', 'mlii')}
 
-def _pick_lead(sig_names, lead):
-    "Index and name of `lead` among `sig_names` (case-insensitive, MLII = II), else of the first channel."
+def _pick_lead(sig_names, lead, name='', hea=''):
+    "Index and name of `lead` among `sig_names`: 'auto' = MLII (= II) else the first channel, 'first', or that lead."
     names = [str(s).strip().lower() for s in sig_names]
-    for alias in _LEAD_ALIASES.get(lead.lower(), (lead.lower(),)):
+    if lead == 'first': return 0, sig_names[0]
+    for alias in _LEAD_ALIASES.get('mlii' if lead == 'auto' else lead.lower(), (lead.lower(),)):
         if alias in names: return names.index(alias), sig_names[names.index(alias)]
-    return 0, sig_names[0]
+    if lead == 'auto': return 0, sig_names[0]
+    raise RecordError(f"Record {name!r} has no lead {lead!r}: header {hea} lists {', '.join(map(str, sig_names))} "
+                      f"(lead='auto' takes MLII, else the first channel)")
 
 def _fill_nan(sig, name, used, dat):
     "`sig` with invalid (NaN) samples interpolated; a `RecordError` when none is valid."
@@ -117,14 +47,25 @@ def _fill_nan(sig, name, used, dat):
     return sig
 
 # %% ../../nbs/02_data.physionet.ipynb #420ca619
-def _read_record(path, name, lead='MLII', leads=1):
-    "Read lead `lead` (and with `leads=2` the record's other lead): dict with signal(s), fs, leads, comments, annotations."
+def _read_ann(atr, name, n):
+    "Sorted (samples, symbols) of annotation file `atr`, those outside the `n` signal samples dropped, and notes on it."
+    try: a = wfdb.rdann(str(atr.with_suffix('')), 'atr')
+    except Exception as e: raise RecordError(f"Record {name!r}: corrupt annotation file {atr}: {e}") from None
+    s, sym = np.asarray(a.sample, dtype=np.int64), np.asarray(a.symbol, dtype=object)
+    o = np.argsort(s, kind='stable'); s, sym = s[o], sym[o]
+    out = (s < 0) | (s >= n)
+    if not out.any(): return (s, sym), []
+    return (s[~out], sym[~out]), [f"Record {name!r}: annotation file {atr} has {out.sum()} annotation(s) outside the signal "
+                                  f"(samples 0..{n-1}); they were dropped"]
+
+def _read_record(path, name, lead='auto', leads=1):
+    "Read lead `lead` (and with `leads=2` the record's other lead): dict with signal(s), fs, leads, comments, annotations, notes."
     path = Path(path); hea = path.with_name(path.name + '.hea')
     if not hea.is_file(): raise RecordError(f"Record {name!r}: header file {hea} not found")
     try: h = wfdb.rdheader(str(path))
     except Exception as e: raise RecordError(f"Record {name!r}: corrupt header {hea}: {e}") from None
     if not h.sig_name or not h.fs or not h.sig_len: raise RecordError(f"Record {name!r}: header {hea} lists no signals")
-    i, used = _pick_lead(h.sig_name, lead)
+    i, used = _pick_lead(h.sig_name, lead, name, hea)
     chans = [i] + [j for j in range(len(h.sig_name)) if j != i][:leads - 1]
     if len(chans) < leads: raise RecordError(f"Record {name!r}: header {hea} lists one channel ({used}); leads=2 needs two")
     dats = [path.with_name(h.file_name[c]) for c in chans]
@@ -134,15 +75,10 @@ def _read_record(path, name, lead='MLII', leads=1):
     except Exception as e: raise RecordError(f"Record {name!r}: cannot read signal file {dats[0]}: {e}") from None
     if len(sigs) != h.sig_len: raise RecordError(f"Record {name!r}: signal file {dats[0]} holds {len(sigs)} samples, header says {h.sig_len}")
     sigs = [_fill_nan(sigs[:, k].copy(), name, h.sig_name[c], dats[k]) for k, c in enumerate(chans)]
-    ann, atr = None, path.with_name(path.name + '.atr')
-    if atr.is_file():
-        try: a = wfdb.rdann(str(path), 'atr')
-        except Exception as e: raise RecordError(f"Record {name!r}: corrupt annotation file {atr}: {e}") from None
-        ann = (np.asarray(a.sample, dtype=np.int64), np.asarray(a.symbol, dtype=object))
-        if len(ann[0]) and (ann[0].min() < 0 or ann[0].max() >= h.sig_len):
-            raise RecordError(f"Record {name!r}: annotation file {atr} has annotations outside the signal (0..{h.sig_len-1})")
+    atr = path.with_name(path.name + '.atr')
+    ann, notes = _read_ann(atr, name, h.sig_len) if atr.is_file() else (None, [])
     return dict(sig=sigs[0], sigs=sigs, fs=float(h.fs), lead=used, leads=[h.sig_name[c] for c in chans],
-                comments=list(h.comments or []), ann=ann, atr=atr)
+                comments=list(h.comments or []), ann=ann, atr=atr, notes=notes)
 
 # %% ../../nbs/02_data.physionet.ipynb #0bfe9e05
 DETECTORS = ('auto', 'annotations', 'xqrs')  # where R-peaks come from
@@ -168,51 +104,17 @@ def _match(peaks, ref, ref_sym, tol):
     return out
 
 def _rpeaks(rec, detector, name):
-    "R-peaks (original sampling rate) and their annotation symbols ('' when unknown)."
-    ann, beat_syms = rec['ann'], np.array(list(MITBIH.symbol_map), dtype=object)
-    if ann is not None:
-        isbeat = np.isin(ann[1], beat_syms)
-        ref, ref_sym = ann[0][isbeat], ann[1][isbeat]
-        o = np.argsort(ref, kind='stable'); ref, ref_sym = ref[o], ref_sym[o]
+    "R-peaks (original rate), their symbols ('' when unknown), the marks beats end by (annotations or peaks), R-peak positions among them."
+    ann = rec['ann']
     if detector == 'annotations' and ann is None:
         raise RecordError(f"Record {name!r}: no annotation file {rec['atr']}; use detector='xqrs' or 'auto'")
-    if detector in ('auto', 'annotations') and ann is not None: return ref, ref_sym
+    if ann is not None:
+        marks, sym = ann
+        pos = np.flatnonzero(np.isin(sym, np.array(list(MITBIH.symbol_map), dtype=object)))
+        if detector in ('auto', 'annotations'): return marks[pos], sym[pos], marks, pos
     peaks = _detect(rec['sig'], rec['fs'], name)
-    if ann is None: return peaks, np.full(len(peaks), '', dtype=object)
-    return peaks, _match(peaks, ref, ref_sym, 0.15*rec['fs'])
-
-# %% ../../nbs/02_data.physionet.ipynb #0485afd2
-RHYTHM_COLS = dict(
-    rr_pre='seconds from the previous R-peak to this one (first beat: the record median RR)',
-    rr_post='seconds from this R-peak to the next (last beat: the record median RR)',
-    rr_ratio='rr_pre / rr_post (no unit; small for a premature beat followed by a pause)',
-    rr_local='mean of the up to 10 RR intervals before rr_pre, seconds (none: the record median RR)',
-    rr_record='mean RR interval of the record, seconds',
-    rr_record_med='median RR interval of the record, seconds (robust to pauses)',
-    rr_pre_rec='rr_pre / rr_record_med', rr_post_rec='rr_post / rr_record_med', rr_local_rec='rr_local / rr_record_med',
-    rr_pre_local='rr_pre / rr_local', rr_post_local='rr_post / rr_local',
-)  # rhythm columns of a beats table built from records: name -> meaning
-N_LOCAL = 10      # RR intervals in the local average
-DEFAULT_RR = 0.8  # seconds: the record RR of a record with fewer than two beats
-
-# %% ../../nbs/02_data.physionet.ipynb #76ee2680
-def rhythm_features(rpeaks:np.ndarray, # sorted R-peak sample indices of one record
-                    fs:float,          # sampling rate of the record, Hz
-                   )->pd.DataFrame:
-    "The `RHYTHM_COLS` of each beat of one record (float32), from its R-peaks alone."
-    r = np.asarray(rpeaks, dtype=np.float64)
-    if r.ndim != 1 or (np.diff(r) < 0).any(): raise ValueError("rpeaks must be a sorted 1-d array of sample indices")
-    d = np.diff(r) / fs
-    mean, med = (float(d.mean()), float(np.median(d))) if len(d) else (DEFAULT_RR, DEFAULT_RR)
-    pre, post = np.r_[med, d][:len(r)], np.r_[d, med][-len(r):] if len(r) else np.zeros(0)
-    hi = np.maximum(np.arange(len(r)) - 1, 0); lo = np.maximum(hi - N_LOCAL, 0)
-    cs = np.r_[0., np.cumsum(d)]
-    local = np.where(hi > lo, (cs[hi] - cs[lo]) / np.maximum(hi - lo, 1), med)
-    div = lambda a, b: a / np.maximum(b, 1 / fs)
-    out = dict(rr_pre=pre, rr_post=post, rr_ratio=div(pre, post), rr_local=local, rr_record=np.full(len(r), mean),
-               rr_record_med=np.full(len(r), med), rr_pre_rec=div(pre, med), rr_post_rec=div(post, med),
-               rr_local_rec=div(local, med), rr_pre_local=div(pre, local), rr_post_local=div(post, local))
-    return pd.DataFrame({k: np.asarray(v, np.float32) for k, v in out.items()})
+    syms = np.full(len(peaks), '', dtype=object) if ann is None else _match(peaks, marks[pos], sym[pos], 0.15*rec['fs'])
+    return peaks, syms, peaks, np.arange(len(peaks))
 
 # %% ../../nbs/02_data.physionet.ipynb #8045a846
 PTB_DIAGNOSES = {'healthy control': 0, 'myocardial infarction': 1}  # PTB reason for admission -> label
@@ -224,32 +126,41 @@ def _reason(comments):
         if m: return m.group(1)
     return None
 
-def _cut(sig, fs, peaks, window):
-    "Beats of one lead at R-peaks `peaks` (original sampling rate) in `window`."
-    if window != 'kachuee': return cut_window(sig, peaks, fs, window)
-    ratio = Fraction(FS) / Fraction(fs).limit_denominator(1000)
-    x = resample_poly(sig, ratio.numerator, ratio.denominator) if ratio != 1 else sig
-    return cut_beats(x, np.clip(np.rint(peaks * (FS / fs)).astype(np.int64), 0, len(x) - 1))
+def _cut(rec, peaks, marks, pos, window):
+    "Positions in `peaks` of the beats cut, and their samples (beats, leads, 187), from every lead of `rec` in `window`."
+    if window != 'kachuee': return np.arange(len(peaks)), np.stack([cut_window(s, peaks, rec['fs'], window) for s in rec['sigs']], 1)
+    isb = np.zeros(len(marks), bool); isb[pos] = True
+    cuts = [cut_published(s, marks, fs=rec['fs'], beats=isb) for s in rec['sigs']]
+    return np.searchsorted(pos, cuts[0].ann), np.stack([c.X for c in cuts], 1)
 
 # %% ../../nbs/02_data.physionet.ipynb #30f38b9e
-def _record_beats(path, name, lead='MLII', detector='auto', classes='auto', window='kachuee', leads=1, rhythm=True):
+def _record_beats(path, name, lead='auto', detector='auto', classes='auto', window='kachuee', leads=1, rhythm=True):
     "Beats of one record: a dict of arrays (the work of one worker process)."
     rec = _read_record(path, name, lead, leads)
     reason = _reason(rec['comments'])
     vocab = ('ptb' if reason is not None else 'mitbih') if classes == 'auto' else classes
-    out = dict(name=name, classes=vocab, lead=rec['lead'], leads=rec['leads'], fs=rec['fs'], skipped=None)
+    out = dict(name=name, classes=vocab, lead=rec['lead'], leads=rec['leads'], fs=rec['fs'], skipped=None, notes=rec['notes'])
     if vocab == 'ptb':
         if reason is None: raise RecordError(f"Record {name!r}: header has no 'Reason for admission' comment, needed for PTB labels")
         label = PTB_DIAGNOSES.get(reason.lower())
         if label is None: return {**out, 'skipped': reason}
-    peaks, syms = _rpeaks(rec, detector, name)
+    peaks, syms, marks, pos = _rpeaks(rec, detector, name)
     if vocab == 'ptb': target = np.full(len(peaks), label, np.int64)
     else:
         sm = {s: MITBIH.label(c) for s, c in MITBIH.symbol_map.items()}
         target = np.array([sm.get(s, -1) for s in syms], dtype=np.int64)
-    X = np.stack([_cut(s, rec['fs'], peaks, window) for s in rec['sigs']], 1)   # (beats, leads, 187)
-    return {**out, 'X': X, 'rpeak': peaks.astype(np.int64), 'symbol': syms, 'target': target,
-            'rhythm': rhythm_features(peaks, rec['fs']) if rhythm else None}
+    keep, X = _cut(rec, peaks, marks, pos, window)   # X: (beats, leads, 187)
+    if not len(keep):
+        src = f"beat annotations in {rec['atr']}" if marks is not peaks else f"R-peaks found by XQRS in lead {rec['lead']}"
+        raise RecordError(f"Record {name!r} gives no beats: {len(peaks)} {src}"
+                          + (" (the record's last annotation or peak gives no beat)" if len(peaks) else ""))
+    return {**out, 'X': X, 'rpeak': peaks[keep].astype(np.int64), 'symbol': syms[keep], 'target': target[keep],
+            'rhythm': rhythm_features(peaks, rec['fs']).iloc[keep].reset_index(drop=True) if rhythm else None}
+
+def _record_outcome(*args):
+    "`_record_beats(*args)`, or `dict(name=, error=)` with a one-line reason when the record cannot be used."
+    try: return _record_beats(*args)
+    except RecordError as e: return dict(name=args[1], error=' '.join(str(e).split()))
 
 # %% ../../nbs/02_data.physionet.ipynb #2af625e9
 _SYNTH_SYMBOLS = {0: ('NLR', (.8, .1, .1)), 1: ('AaJ', (.85, .1, .05)), 2: ('VE', (.95, .05)), 3: ('F', (1.,)),
@@ -292,7 +203,7 @@ def synth_record(dest,                       # directory to write the record to 
     sig2 = -0.4*sig + rng.normal(0, 0.02, len(sig))
     samples = np.rint(r125 * fs / FS).astype(np.int64)
     with tempfile.TemporaryDirectory(dir=dest) as tmp:
-        main, _ = _pick_lead(list(sig_names), 'MLII')
+        main, _ = _pick_lead(list(sig_names), 'auto')
         chans = np.column_stack([sig if i == main else sig2 for i in range(len(sig_names))])
         wfdb.wrsamp(name, fs=fs, units=['mV']*chans.shape[1], sig_name=list(sig_names), p_signal=chans,
                     fmt=['16']*chans.shape[1], comments=comments, write_dir=tmp)
@@ -309,7 +220,7 @@ def synth_record(dest,                       # directory to write the record to 
     return dest/name
 
 # %% ../../nbs/02_data.physionet.ipynb #906b998e
-CODE_VERSION = 2  # bump whenever the beats built from records change: it invalidates every cached table
+CODE_VERSION = 3  # bump whenever the beats built from records change: it invalidates every cached table
 META_COLS = ['record', 'rpeak', 'symbol', 'lead', 'window']  # columns beside the samples and target
 
 def _find_records(src, records):
@@ -331,23 +242,57 @@ def _find_records(src, records):
         return src.parent, [src.name]
     raise RecordError(f"{src} is neither a directory of WFDB records nor a record (no {src.name}.hea)")
 
-def _cache_key(root, records, params):
-    "Hash of everything the beats depend on."
-    files = {}
-    for r in records:
-        p = root/r
-        files[r] = sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in p.parent.glob(glob.escape(p.name) + '.*'))
-    blob = json.dumps(dict(root=str(root), records=records, files=files, params=params, code=CODE_VERSION), sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:24]
-
 def _progress(it, total=None, show=True):
     "`it` with a progress bar when `show` (fastprogress prints even with display=False, so no bar at all otherwise)."
     return progress_bar(it, total=total, leave=False) if show else it
 
 def _pool_fn():
     "The per-record worker as importable by worker processes (also when this code runs in a notebook)."
-    from heartai.data.physionet import _record_beats
-    return _record_beats
+    from heartai.data.physionet import _record_outcome
+    return _record_outcome
+
+# %% ../../nbs/02_data.physionet.ipynb #06bb6234
+def _file_sha256(path)->str:
+    "SHA-256 hex digest of the bytes of `path`."
+    with open(path, 'rb') as f: return hashlib.file_digest(f, 'sha256').hexdigest()
+
+def _cache_key(root, records, params):
+    "Hash of everything the beats depend on: each record's files' bytes, the names, the parameters and `CODE_VERSION`."
+    files = {}
+    for r in records:
+        p = root/r
+        files[r] = sorted((f.name, _file_sha256(f)) for f in p.parent.glob(glob.escape(p.name) + '.*') if f.is_file())
+    blob = json.dumps(dict(records=records, files=files, params=params, code=CODE_VERSION), sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+# %% ../../nbs/02_data.physionet.ipynb #86c81a3e
+def _table_meta(df, path)->dict:
+    "What a cached table must be: rows, column dtypes and the SHA-256 of its parquet file."
+    return dict(rows=len(df), dtypes={str(c): str(t) for c, t in df.dtypes.items()}, sha256=_file_sha256(path), code=CODE_VERSION)
+
+def _write_cache(fn, df):
+    "Write `df` to parquet `fn` and its record `fn.json`, each through a temporary file."
+    side, tmp = fn.with_suffix('.json'), fn.with_name(f'.{fn.name}.{os.getpid()}.tmp')
+    df.to_parquet(tmp)
+    stmp = side.with_name(f'.{side.name}.{os.getpid()}.tmp'); stmp.write_text(json.dumps(_table_meta(df, tmp)))
+    os.replace(tmp, fn); os.replace(stmp, side)
+
+def _read_cache(fn):
+    "The table cached at `fn`, or None with a warning that names the file and the reason when it cannot be trusted."
+    side = fn.with_suffix('.json')
+    try: want = json.loads(side.read_text())
+    except (OSError, ValueError): why = f"its record {side.name} is missing or unreadable"
+    else:
+        why = "its content is not what was written (SHA-256 differs)" if _file_sha256(fn) != want.get('sha256') else None
+        if why is None:
+            try:
+                df = pd.read_parquet(fn)
+                got = _table_meta(df, fn)
+                if got == want: return df
+                why = "its rows, columns or dtypes are not what was written"
+            except Exception as e: why = f"it cannot be read: {' '.join(str(e).split())[:200]}"
+    warnings.warn(f"Beats cache {fn} cannot be used ({why}); building the beats afresh")
+    return None
 
 # %% ../../nbs/02_data.physionet.ipynb #0fbe97d3
 def _to_frame(parts, vocab, window, leads, rhythm):
@@ -364,26 +309,52 @@ def _to_frame(parts, vocab, window, leads, rhythm):
     blocks.insert(1, pd.DataFrame({TARGET: cat('target', np.int64), **meta}))
     if rhythm: blocks.append(pd.concat([p['rhythm'] for p in parts], ignore_index=True) if parts else rhythm_features([], FS))
     df = pd.concat(blocks, axis=1)
-    df.attrs = dict(classes=vocab, fs=FS, method='Kachuee et al. 2018', window=window, leads=leads)
+    method = 'published MIT-BIH files (Kachuee et al. 2018), reproduced' if window == 'kachuee' else 'window around the R-peak'
+    df.attrs = dict(classes=vocab, fs=beat_fs(window), method=method, window=window, leads=leads)
     return df
+
+# %% ../../nbs/02_data.physionet.ipynb #5c495f01
+def _assemble(parts, root, window, leads, rhythm):
+    "The beats table of the usable records among `parts`, the others in `attrs['skipped']`; a `RecordError` when none is usable."
+    diag = {p['name']: f"diagnosis {p['skipped']!r} is neither 'Healthy control' nor 'Myocardial infarction'" for p in parts if p.get('skipped')}
+    bad = {p['name']: p['error'] for p in parts if 'error' in p}
+    good = [p for p in parts if p['name'] not in bad and p['name'] not in diag]
+    if not good: raise RecordError(f"No usable records in {root}: " + '; '.join(list(bad.values()) + [f"{r}: {m}" for r, m in diag.items()]))
+    vocabs = sorted({p['classes'] for p in good})
+    if len(vocabs) > 1:
+        raise ValueError(f"Records mix MIT-BIH and PTB labels ({ {p['name']: p['classes'] for p in good} }); pass classes=")
+    df = _to_frame(good, vocabs[0], window, leads, rhythm)
+    df.attrs |= dict(skipped=bad | diag, notes={p['name']: ' '.join(p['notes']) for p in good if p['notes']}, n_records=len(parts))
+    return df
+
+def _warn_outcome(df):
+    "Warn about the records of `df` that were skipped or noted (also when it comes from the cache)."
+    skipped, notes, n = df.attrs.get('skipped') or {}, df.attrs.get('notes') or {}, df.attrs.get('n_records', 0)
+    diag = {r: m for r, m in skipped.items() if m.startswith('diagnosis ')}
+    if diag:
+        why = pd.Series([m.split("'")[1] for m in diag.values()]).value_counts().to_dict()
+        warnings.warn(f"Skipped {len(diag)} of {n} records whose diagnosis is neither 'Healthy control' nor 'Myocardial infarction': {why}")
+    bad = [m for r, m in skipped.items() if r not in diag]
+    if bad: warnings.warn(f"Skipped {len(bad)} of {n} records that cannot be used: " + '; '.join(bad))
+    for m in notes.values(): warnings.warn(m)
 
 # %% ../../nbs/02_data.physionet.ipynb #bddee07f
 def beats_from_records(src,                    # directory of WFDB records, or one record's path without extension
                        records=None,           # record names relative to `src` (default: those in src/RECORDS, else every .hea found)
-                       lead:str='MLII',        # lead to use (MLII = II); records without it use their first channel
+                       lead:str='auto',        # 'auto' (MLII, else the first channel), 'first' (as the published files) or a lead name
                        detector:str='auto',    # R-peaks: 'auto' (annotations if present, else XQRS), 'annotations' or 'xqrs'
                        classes:str='auto',     # labels: 'auto', 'mitbih' (annotation symbols) or 'ptb' (header diagnosis)
-                       window='kachuee',       # beat window: 'kachuee' (from the R-peak) or 'pqrst[:before:after]' (see `window_spec`)
+                       window='kachuee',       # beat window: 'kachuee' (the published files') or 'pqrst[:before:after]' (see `window_spec`)
                        leads:int=1,            # 1: `lead` only; 2: also the record's other lead ('lead0_*', 'lead1_*' columns)
                        rhythm:bool=True,       # add the `RHYTHM_COLS` computed from each record's R-peaks
                        n_workers:int|None=None,# worker processes (default: min(CPUs, records)); 1 works in this process
-                       cache:bool=True,        # read/write the table under `cache_dir('beats')`
+                       cache:bool=True,        # read/write the table under `cache_dir('beats')` (validated, keyed on the records' bytes)
                        progress:bool=True,     # show a progress bar
                       )->pd.DataFrame:
-    "Beats of WFDB records as a beats table, with `record`, `rpeak`, `symbol`, `lead`, `window` and rhythm columns."
+    "Beats of WFDB records as a beats table, with `record`, `rpeak`, `symbol`, `lead`, `window` and rhythm columns; unusable records skipped."
     if detector not in DETECTORS: raise ValueError(f"detector must be one of {DETECTORS}, got {detector!r}")
     if classes not in ('auto', 'mitbih', 'ptb'): raise ValueError(f"classes must be 'auto', 'mitbih' or 'ptb', got {classes!r}")
-    if not isinstance(lead, str) or not lead: raise ValueError(f"lead must be a channel name such as 'MLII', got {lead!r}")
+    if not isinstance(lead, str) or not lead: raise ValueError(f"lead must be 'auto', 'first' or a channel name such as 'MLII', got {lead!r}")
     if leads not in (1, 2) or isinstance(leads, bool): raise ValueError(f"leads must be 1 or 2, got {leads!r}")
     window = window_spec(window)
     root, records = _find_records(src, records)
@@ -392,27 +363,19 @@ def beats_from_records(src,                    # directory of WFDB records, or o
         if not hea.is_file(): raise RecordError(f"Record {r!r}: header file {hea} not found")
     params = dict(lead=lead, detector=detector, classes=classes, window=window, leads=leads, rhythm=bool(rhythm))
     fn = cache_dir('beats')/f'{_cache_key(root, records, params)}.parquet' if cache else None
-    if fn is not None and fn.is_file(): return pd.read_parquet(fn)
-    parts = _run_records([(str(root/r), r, lead, detector, classes, window, leads, bool(rhythm)) for r in records], n_workers, progress)
-    skipped = [p for p in parts if p['skipped'] is not None]
-    if skipped:
-        why = pd.Series([p['skipped'] for p in skipped]).value_counts().to_dict()
-        warnings.warn(f"Skipped {len(skipped)} of {len(parts)} records whose diagnosis is neither 'Healthy control' nor "
-                      f"'Myocardial infarction': {why}")
-    vocabs = sorted({p['classes'] for p in parts})
-    if len(vocabs) > 1:
-        raise ValueError(f"Records mix MIT-BIH and PTB labels ({ {p['name']: p['classes'] for p in parts} }); pass classes=")
-    df = _to_frame([p for p in parts if p['skipped'] is None], vocabs[0], window, leads, rhythm)
-    if fn is not None:
-        tmp = fn.with_name(f'.{fn.name}.{os.getpid()}.tmp')
-        df.to_parquet(tmp); os.replace(tmp, fn)
+    df = _read_cache(fn) if fn is not None and fn.is_file() else None
+    if df is None:
+        parts = _run_records([(str(root/r), r, lead, detector, classes, window, leads, bool(rhythm)) for r in records], n_workers, progress)
+        df = _assemble(parts, root, window, leads, rhythm)
+        if fn is not None: _write_cache(fn, df)
+    _warn_outcome(df)
     return df
 
 # %% ../../nbs/02_data.physionet.ipynb #e3eb1f82
 def _run_records(args, n_workers, progress):
-    "`_record_beats(*a)` for each of `args`, in worker processes when there are several, in the order of `args`."
+    "`_record_outcome(*a)` for each of `args`, in worker processes when there are several, in the order of `args`."
     n_workers = min(os.cpu_count() or 1, len(args)) if n_workers is None else int(n_workers)
-    if n_workers <= 1 or len(args) == 1: return [_record_beats(*a) for a in _progress(args, show=progress)]
+    if n_workers <= 1 or len(args) == 1: return [_record_outcome(*a) for a in _progress(args, show=progress)]
     work, res = _pool_fn(), {}
     with ProcessPoolExecutor(n_workers) as ex:
         futs = {ex.submit(work, *a): a[1] for a in args}
