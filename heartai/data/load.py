@@ -58,7 +58,7 @@ def load_beats(src,                  # 'synthetic', a beats file, a folder of WF
                n:int=2000,           # beats of synthetic data
                seed:int=0,           # seed of synthetic data
                detector:str='auto',  # R-peaks of records: 'auto' (annotations, else XQRS), 'annotations' or 'xqrs'
-               lead:str='MLII',      # lead of records
+               lead:str='auto',      # lead of records: 'auto' (MLII, else the first channel), 'first' or a name
                progress:bool=True,   # progress bar while reading records
               )->tuple:
     "A beats table, its class set ('mitbih', 'ptb' or None) and what it was read from ('synthetic', 'records', 'file')."
