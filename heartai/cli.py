@@ -196,7 +196,7 @@ def _classes_arg(s, help):
 def _records_args(s, help="where R-peaks come from"):
     from heartai.data.physionet import DETECTORS
     s.add_argument('--detector', choices=_choices(DETECTORS), default='auto', help=help)
-    s.add_argument('--lead', default='MLII', help="lead to use (default MLII, else the first)")
+    s.add_argument('--lead', default='auto', help="lead to use: 'auto' (MLII where a record has it, else its first channel), 'first', or a lead name")
 
 def _window(w:str)->str:
     "The canonical beat window `w`, or a usage error."

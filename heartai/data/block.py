@@ -493,7 +493,7 @@ def from_records(cls:ECGDataLoaders, src,            # directory of WFDB records
                  classes=None,        # class set (default: what `beats_from_records` found)
                  valid_pct:float=0.2, # for split='random'
                  seed:int=0,          # for split='random', shuffling and augmentation
-                 lead:str='MLII', detector:str='auto', cache:bool=True, progress:bool=True, n_workers=None,
+                 lead:str='auto', detector:str='auto', cache:bool=True, progress:bool=True, n_workers=None,
                  **kwargs):
     "`ECGDataLoaders` from raw PhysioNet records via `heartai.data.physionet.beats_from_records` (see `from_df`)."
     from heartai.data.physionet import beats_from_records, split_interpatient, split_random

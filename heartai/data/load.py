@@ -69,7 +69,7 @@ def load_beats(src,                  # 'synthetic', a beats file, a folder of WF
                n:int=2000,           # beats of synthetic data
                seed:int=0,           # seed of synthetic data
                detector:str='auto',  # R-peaks of records: 'auto' (annotations, else XQRS), 'annotations' or 'xqrs'
-               lead:str='MLII',      # lead of records
+               lead:str='auto',      # lead of records: 'auto' (MLII, else the first channel), 'first' or a name
                window='kachuee',     # beat window of records ('kachuee', 'pqrst', see `heartai.data.physionet.window_spec`)
                leads:int=1,          # leads of records: 1 (`lead`) or 2 (also the other one)
                progress:bool=True,   # progress bar while reading records
