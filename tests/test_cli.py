@@ -154,6 +154,41 @@ def test_predict_record_without_annotations(trained, tmp_path, env):
     op = OperatingPoint.from_json(trained/'model'/'operating_point.json')   # saved by train --recall, used by default
     assert (p.decision == np.array(CODES)[op.apply(p[PROBS].to_numpy())]).all() and (p.flag == (p.decision != 'N')).all()
 
+def test_predict_folder_of_records_writes_per_record_summary(trained, tmp_path, env):
+    import numpy as np, pandas as pd
+    write_records(tmp_path/'recs', ('r01', 'r02'), n_beats=40)
+    write_records(tmp_path/'recs', ('x03',), n_beats=30, annotate=False)
+    r = cli('predict', trained, tmp_path/'recs', '-o', tmp_path/'p.csv', env=env, cwd=tmp_path)
+    assert 'records.csv' in r.stdout
+    b, s = pd.read_csv(tmp_path/'p.csv'), pd.read_csv(tmp_path/'p.records.csv')
+    assert list(s.columns) == ['record', 'duration_s', 'beats', *[f'n_{c}' for c in CODES], 'pvc_burden_pct', 'S_per_hour', 'V_per_hour', 'flagged']
+    assert s.record.tolist() == ['r01', 'r02', 'x03'] and s.beats.tolist() == b.record.value_counts().sort_index().tolist()
+    assert (s[[f'n_{c}' for c in CODES]].sum(1) == s.beats).all() and s.flagged.tolist() == b.groupby('record').flag.sum().tolist()
+    assert np.allclose(s.pvc_burden_pct, 100 * s.n_V / s.beats, atol=1e-3) and np.allclose(s.V_per_hour, s.n_V * 3600 / s.duration_s, atol=0.01)
+    assert (s.duration_s > b.groupby('record').time_s.max().to_numpy()).all()   # a record lasts past its last beat
+    cli('predict', trained, tmp_path/'recs'/'r01', '-o', tmp_path/'one.csv', '-q', env=env, cwd=tmp_path)
+    assert pd.read_csv(tmp_path/'one.records.csv').record.tolist() == ['r01']
+    before = digest(tmp_path/'p.records.csv')
+    (tmp_path/'p.csv').unlink()
+    error_line(cli('predict', trained, tmp_path/'recs', '-o', tmp_path/'p.csv', env=env, cwd=tmp_path, ok=False), 'p.records.csv exists; pass --force', 1)
+    assert digest(tmp_path/'p.records.csv') == before and not (tmp_path/'p.csv').exists()
+    cli('predict', trained, tmp_path/'recs'/'r02', '-o', tmp_path/'p.csv', '--force', '-q', env=env, cwd=tmp_path)
+    assert pd.read_csv(tmp_path/'p.records.csv').record.tolist() == ['r02']   # --force replaces both
+
+def test_train_interpatient_reports_valid_and_test_apart(tmp_path, env):
+    from heartai.data.physionet import DS1, DS2
+    write_records(tmp_path/'mit', DS1[:6] + DS2[:2], n_beats=40)
+    r = cli('train', '--data', tmp_path/'mit', '--split', 'interpatient', '--epochs', 1, *TINY, '--recall', 'V=0.9', '--no-mlflow',
+            '-o', tmp_path/'run', env=env, cwd=tmp_path)
+    v, t = r.stdout.index('VALID ('), r.stdout.index('TEST (')
+    assert v < t and 'held-out DS1 patients' in r.stdout[v:t] and 'DS2 patients: predicted once' in r.stdout[t:], r.stdout
+    assert 'operating point chosen on valid, reached on test' in r.stdout[t:]
+    m = json.loads((tmp_path/'run'/'metrics.json').read_text())
+    assert m['n_test'] == 80 and m['n_valid'] == 4 * 40 and set(m['test']) == set(m['valid'])
+    cli('report', tmp_path/'run', env=env, cwd=tmp_path)
+    html = (tmp_path/'run'/'report.html').read_text()
+    assert 'Test, per class' in html and 'Confusion matrix on test' in html
+
 def test_predict_beats_files_and_thresholds(trained, tmp_path, env):
     import numpy as np, pandas as pd
     from heartai.core import synth_beats, SAMPLE_COLS
