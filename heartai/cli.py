@@ -438,9 +438,11 @@ def cmd_tune(args):
         if ok: sweep_report(res, tmp/'report.pdf')
         write_json(tmp/'tune.json', dict(format='heartai-tune/1', config=str(cfg.absolute()), options=opts, name=res.name, ray_results=res.path,
                                          metric=res.metric, mode=res.mode, trials=len(fr), status=fr.status.value_counts().to_dict() if len(fr) else {},
-                                         mlflow=dict(tracking_uri=res.tracking_uri, experiment=res.experiment, parent_run_id=res.parent_run_id),
+                                         mlflow=dict(tracking_uri=res.tracking_uri, experiment=res.experiment, parent_run_id=res.parent_run_id), test=res.test,
                                          seconds=round(time.time() - t0, 1)))
     say(summary)
+    if res.test: say(f"\nTEST of the chosen configuration (trial {res.test['trial_id']}, {res.test['n_test']} beats) - {res.test['role']}:\n  "
+                     + ', '.join(f"{k} {v:.4f}" for k, v in res.test['test'].items()))
     say(f"\nsweep {res.name}: {len(fr)} trials -> {out}/ (trials.csv, summary.md" + (", report.pdf" if ok else '')
         + f"); MLflow parent run {res.parent_run_id} in {res.tracking_uri}")
 

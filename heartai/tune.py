@@ -23,12 +23,14 @@ from .learner import LOSSES, recall_first_metrics
 from .tracking import track, tracking_uri as _tracking_uri, experiment_id, flatten_params
 
 # %% auto #0
-__all__ = ['TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_ray', 'decode_config', 'ray_session',
-           'TuneReport', 'sweep_data', 'SweepResult', 'tune', 'trial_id', 'trial_history', 'results_frame',
-           'summary_table', 'to_markdown']
+__all__ = ['TRIAL_DEFAULTS', 'DATA_KEYS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_ray', 'decode_config', 'ray_session',
+           'TuneReport', 'sweep_data', 'SweepResult', 'tune', 'final_test', 'trial_id', 'trial_history',
+           'results_frame', 'summary_table', 'to_markdown']
 
 # %% ../nbs/50_tune.ipynb #476a26e8
-TRIAL_DEFAULTS = dict(arch='cnn1d', lr=3e-3, bs=64, loss='ce', augment=None, channels='raw', view=None, balance=False, wd=None)
+TRIAL_DEFAULTS = dict(arch='cnn1d', lr=3e-3, bs=64, loss='ce', augment=None, channels='raw', view=None, balance=False, wd=None,
+                      rhythm=False, window='kachuee', leads=1)
+DATA_KEYS = ('window', 'leads')  # settings that change the beats themselves: one table per combination, read before the trials
 SAMPLERS = ('loguniform', 'uniform', 'randint')  # sampler tables a space may use
 
 def _scalar(v): return v is None or isinstance(v, (bool, numbers.Number, str))
@@ -65,17 +67,11 @@ def _arch_kwargs(cfg, arch):
     return {k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()}
 
 # %% ../nbs/50_tune.ipynb #eec664c1
-def check_space(space:dict,             # a search space
-                source:str='search space', # where it came from, for error messages
-               )->dict:
-    "Validate `space` (samplers, archs, views, losses, channels, arch hyperparameters); returns it."
+def _check_settings(space, source):
+    "Check the training settings of `space`: archs, views, losses, channels, rhythm, window, leads; returns the archs."
     from heartai.data.transforms import check_channels, VIEWS
-    if not isinstance(space, dict) or not space: raise ValueError(f"{source}: a search space must be a non-empty dict, got {space!r}")
-    for k, v in space.items():
-        if not isinstance(k, str) or not k: raise ValueError(f"{source}: keys must be names, got {k!r}")
-        if isinstance(v, list) and not v: raise ValueError(f"{source}: {k} is an empty choice")
-        if _options(space, k) is None: _sampler(k, v, source)
-    for k in ('arch', 'view', 'loss', 'channels', 'augment', 'balance'):
+    from heartai.data.physionet import window_spec, RHYTHM_COLS
+    for k in ('arch', 'view', 'loss', 'channels', 'augment', 'balance', 'rhythm', 'window', 'leads'):
         if _options(space, k) is None: raise ValueError(f"{source}: {k} cannot be sampled from a range; give a value or a list")
     archs = _options(space, 'arch')
     for a in archs:
@@ -88,9 +84,22 @@ def check_space(space:dict,             # a search space
     for c in _options(space, 'channels'):
         try: check_channels(_channels(c))
         except ValueError as e: raise ValueError(f"{source}: channels: {e}") from None
+    for r in _options(space, 'rhythm'):
+        if not (isinstance(r, bool) or (isinstance(r, (list, tuple)) and r and all(c in RHYTHM_COLS for c in r))):
+            raise ValueError(f"{source}: rhythm: {r!r} is not true, false or a list of rhythm columns {list(RHYTHM_COLS)}")
+    for w in _options(space, 'window'):
+        try: window_spec(w)
+        except ValueError as e: raise ValueError(f"{source}: window: {e}") from None
+    for n in _options(space, 'leads'):
+        if n not in (1, 2) or isinstance(n, bool): raise ValueError(f"{source}: leads: {n!r} is not 1 or 2")
     if not any(v is None or get_arch(a).takes(v) for a in archs for v in _options(space, 'view')):
         raise ValueError(f"{source}: no arch in {archs} fits a view in {_options(space, 'view')}: 1D archs need view '1d', "
                          f"2D archs (e.g. cnn2d) one of {tuple(v for v in VIEWS if v != '1d')}")
+    return archs
+
+# %% ../nbs/50_tune.ipynb #4f0d4748
+def _check_hyper(space, archs, source):
+    "Check that every other key of `space` is a hyperparameter of its architecture(s)."
     for k in space:
         if k in TRIAL_DEFAULTS: continue
         if '.' in k:
@@ -105,6 +114,18 @@ def check_space(space:dict,             # a search space
             raise ValueError(f"{source}: {k!r} is not a training setting ({list(TRIAL_DEFAULTS)}) nor a hyperparameter of "
                              f"architecture {bad[0]!r} (accepted: {[p for p in get_arch(bad[0]).params if p not in ('c_in', 'n_out')]}); "
                              f"write '{bad[0]}.<name>' for a hyperparameter of one architecture")
+
+# %% ../nbs/50_tune.ipynb #02f4766b
+def check_space(space:dict,             # a search space
+                source:str='search space', # where it came from, for error messages
+               )->dict:
+    "Validate `space` (samplers, archs, views, losses, channels, rhythm, window, leads, arch hyperparameters); returns it."
+    if not isinstance(space, dict) or not space: raise ValueError(f"{source}: a search space must be a non-empty dict, got {space!r}")
+    for k, v in space.items():
+        if not isinstance(k, str) or not k: raise ValueError(f"{source}: keys must be names, got {k!r}")
+        if isinstance(v, list) and not v: raise ValueError(f"{source}: {k} is an empty choice")
+        if _options(space, k) is None: _sampler(k, v, source)
+    _check_hyper(space, _check_settings(space, source), source)
     return space
 
 def load_space(path, # a TOML file: the space at the top level or in a [space] table
@@ -208,12 +229,14 @@ def _trial(config, data=None, setup=None):
             t.end('KILLED')
             final = {s['metric']: -math.inf if s['mode'] == 'max' else math.inf, 'skipped': 1, 'mlflow_run_id': rid}
         else:
-            df, splits = data
+            df, splits = data[_data_key(cfg)]
             learn = build_learner(df, splits, s['classes'], arch, view, _channels(cfg['channels']), bs=int(cfg['bs']), loss=cfg['loss'],
-                                  augment=cfg['augment'], balance=bool(cfg['balance']), seed=s['seed'],
+                                  augment=cfg['augment'], balance=bool(cfg['balance']), seed=s['seed'], rhythm=cfg['rhythm'],
                                   runs_dir=Path(ctx.get_trial_dir())/'runs', **_arch_kwargs(cfg, arch))
             t.attach(learn)
-            rep = TuneReport({'n_params': count_params(learn.model), 'skipped': 0, 'mlflow_run_id': t.run_id})
+            seen = np.r_[learn.dls.train_ds.rows.numpy(), learn.dls.valid_ds.rows.numpy()]   # the rows the learner receives
+            test_seen = int(np.isin(np.asarray(getattr(splits, 'test', ()), dtype=np.int64), seen).sum())
+            rep = TuneReport({'n_params': count_params(learn.model), 'skipped': 0, 'mlflow_run_id': t.run_id, 'test_rows_seen': test_seen})
             learn.add_cb(rep)
             fit(learn, s['max_epochs'], float(cfg['lr']), wd=None if cfg['wd'] is None else float(cfg['wd']), quiet=True)
             final = rep.final
@@ -227,9 +250,29 @@ def sweep_data(data='synthetic', # 'synthetic', a beats DataFrame, a beats file 
                seed:int=0,         # seed of synthetic data and of the random split
                n_synthetic:int=2000, # beats of synthetic data
                progress:bool=True,
+               window='kachuee',   # beat window of records
+               leads:int=1,        # leads of records
               )->tuple:
-    "The beats table, its train/valid `Splits` and the class set name of a sweep (`heartai.data.load.load_split`)."
-    return load_split(data, classes, split, valid_pct, seed, n_synthetic, progress)
+    "The beats table, its train/valid(/test) `Splits` and the class set name of a sweep (`heartai.data.load.load_split`)."
+    return load_split(data, classes, split, valid_pct, seed, n_synthetic, progress, window=window, leads=leads)
+
+def _data_key(cfg)->str:
+    "The beats table a trial config needs: its window and leads."
+    from heartai.data.physionet import window_spec
+    return f"{window_spec(cfg.get('window') or 'kachuee')}|{int(cfg.get('leads') or 1)}"
+
+def _sweep_tables(space, data, classes, split, valid_pct, seed, n_synthetic, progress)->tuple:
+    "`{data key: (beats, splits)}` for every window and leads of `space`, and the class set."
+    from heartai.data.load import is_record
+    keys = sorted({_data_key({'window': w, 'leads': l}) for w in _options(space, 'window') for l in _options(space, 'leads')})
+    if keys != ['kachuee|1'] and not (isinstance(data, (str, Path)) and (Path(data).is_dir() or is_record(data))):
+        raise ValueError(f"window and leads other than the Kachuee window and one lead ({keys}) need WFDB records as the data, got {data!r}")
+    tables = {}
+    for k in keys:
+        w, l = k.rsplit('|', 1)
+        df, splits, classes = sweep_data(data, classes, split, valid_pct, seed, n_synthetic, progress, window=w, leads=int(l))
+        tables[k] = (df, splits)
+    return tables, classes
 
 def _metric_names(df, classes):
     vocab = get_vocab(classes).codes if classes else sorted(df[TARGET].unique().tolist())
@@ -241,6 +284,7 @@ class SweepResult:
     "What `tune` returns: Ray's `ResultGrid` and what is needed to read it (metric, mode, space, MLflow parent run)."
     grid:object; metric:str; mode:str; space:dict; encoded:list; max_epochs:int
     parent_run_id:str; tracking_uri:str; experiment:str; path:str; name:str; elapsed_s:float = 0.; interrupted:bool = False
+    test:dict = None  # the best trial's model on the test rows, measured once after the sweep (None: the split has no test rows)
     def __len__(self): return len(self.grid)
     @property
     def searched(self)->list:
@@ -302,6 +346,82 @@ def _close_children(client, eid, parent, grid, max_epochs):
             if 'heartai.stopped_early' in run.data.tags: client.delete_tag(rid, 'heartai.stopped_early')
             client.set_tag(rid, 'heartai.interrupted', 'true'); client.set_terminated(rid, 'KILLED')
 
+# %% ../nbs/50_tune.ipynb #f1c6baa6
+def _check_options(mode, scheduler, num_samples, max_epochs, grace_period, seed, search_alg, metric)->int:
+    "Refuse options of `tune` that cannot work, before anything starts; the checked seed."
+    if mode not in ('max', 'min'): raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+    if scheduler not in ('asha', 'fifo'): raise ValueError(f"scheduler must be 'asha' or 'fifo', got {scheduler!r}")
+    for k, v in dict(num_samples=num_samples, max_epochs=max_epochs, grace_period=grace_period).items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1: raise ValueError(f"{k} must be a positive integer, got {v!r}")
+    seed = _check_seed(seed)
+    _searcher(search_alg, metric, mode, seed)  # fails early for an unknown or missing search algorithm
+    return seed
+
+def _sweep_dir(storage_path, name, resume)->tuple:
+    "`(storage, name, experiment dir, state file)` of a sweep; refuses a sweep that exists (or, to resume, does not)."
+    storage = Path(storage_path or heartai_home()/'tune').expanduser().resolve()
+    name = name or datetime.datetime.now().strftime('sweep-%Y%m%d-%H%M%S')
+    if not re.fullmatch(r'[A-Za-z0-9_.-]+', name): raise ValueError(f"name must be letters, digits, '_', '.', '-', got {name!r}")
+    exp_dir = storage/name
+    state = exp_dir/'heartai_sweep.json'
+    if resume:
+        if not (state.exists() and _ray_tune().Tuner.can_restore(str(exp_dir))):
+            raise FileNotFoundError(f"Nothing to resume at {exp_dir}: no interrupted sweep {name!r} there")
+    elif exp_dir.exists(): raise FileExistsError(f"{exp_dir} exists: pass resume=True to continue sweep {name!r}, or choose another name")
+    return storage, name, exp_dir, state
+
+def _points(points_to_evaluate, space)->list|None:
+    "The configs to try first, encoded as the trials' configs are."
+    if not points_to_evaluate: return None
+    for pt in points_to_evaluate:
+        bad = [k for k in pt if k not in space]
+        if bad: raise ValueError(f"points_to_evaluate: {bad} not in the search space {list(space)}")
+    return [{k: _enc(v) for k, v in pt.items()} for pt in points_to_evaluate]
+
+# %% ../nbs/50_tune.ipynb #9e3fbf37
+def _open_parent(client, eid, name, resume, state, params:dict, space, uri, experiment)->str:
+    "The sweep's parent MLflow run: a new one (its parameters, its space, the state file to resume it), or the interrupted one."
+    if resume:
+        parent = json.loads(state.read_text())['parent_run_id']
+        client.update_run(parent, status='RUNNING')
+        return parent
+    parent = client.create_run(eid, run_name=name, tags={'heartai.sweep': name, 'heartai.kind': 'sweep'}).info.run_id
+    client.log_batch(parent, params=[Param(k, v) for k, v in flatten_params(params).items()])
+    client.log_dict(parent, space, 'search_space.json')
+    state.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(state, json.dumps(dict(parent_run_id=parent, tracking_uri=uri, experiment=experiment)), overwrite=True)
+    return parent
+
+def _tuner(trainable, exp_dir, resume, ray_space, storage, name, metric, mode, num_samples, scheduler, grace_period, reduction_factor,
+           max_epochs, search_alg, seed, points, progress):
+    "Ray's `Tuner` of a new sweep, or the restored one of an interrupted sweep."
+    tune_mod = _ray_tune()
+    if resume: return tune_mod.Tuner.restore(str(exp_dir), trainable, resume_unfinished=True, resume_errored=False, restart_errored=False)
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
+    sched = ASHAScheduler(max_t=max_epochs, grace_period=grace_period, reduction_factor=reduction_factor) if scheduler == 'asha' else FIFOScheduler()
+    return tune_mod.Tuner(trainable, param_space=ray_space,
+        tune_config=tune_mod.TuneConfig(metric=metric, mode=mode, num_samples=num_samples, scheduler=sched,
+                                        search_alg=_searcher(search_alg, metric, mode, seed, points), reuse_actors=True),
+        run_config=tune_mod.RunConfig(name=name, storage_path=str(storage), verbose=1 if progress else 0,
+                                      failure_config=tune_mod.FailureConfig(max_failures=0, fail_fast=False)))
+
+def _close_sweep(client, res, num_samples, storage):
+    "Log the sweep's outcome to its parent run (best metric, trial counts, table, summary) and close it."
+    parent, metric, fr = res.parent_run_id, res.metric, results_frame(res)
+    res.interrupted = len(res.grid) < num_samples or bool((fr.status == 'interrupted').any())
+    ok = fr[f'{metric}_best'].dropna()
+    if len(ok): client.log_metric(parent, f'best_{metric}', float(ok.iloc[0]))
+    for k, v in fr.status.value_counts().items(): client.log_metric(parent, f'trials_{k}', int(v))
+    client.log_text(parent, fr.to_csv(index=False), 'trials.csv')
+    if len(ok): client.log_text(parent, to_markdown(summary_table(res)), 'summary.md')
+    if res.test:
+        client.log_dict(parent, res.test, 'test.json')
+        for k, v in res.test['test'].items(): client.log_metric(parent, f'test_{k}', v)
+    if res.interrupted:
+        client.set_tag(parent, 'heartai.interrupted', 'true'); client.set_terminated(parent, 'KILLED')
+        warnings.warn(f"Sweep {res.name!r} was interrupted; continue it with tune(..., storage_path={str(storage)!r}, name={res.name!r}, resume=True)")
+    else: client.set_terminated(parent, 'FINISHED')
+
 # %% ../nbs/50_tune.ipynb #6a67ae78
 def tune(search_space,               # a search space dict, or a TOML file holding one
          data='synthetic',           # 'synthetic', a beats DataFrame, a beats file or a folder of WFDB records
@@ -333,68 +453,31 @@ def tune(search_space,               # a search space dict, or a TOML file holdi
     "Search hyperparameters of heartai learners with Ray Tune; every trial an MLflow run under one parent run."
     t0 = time.time()
     space = load_space(search_space) if isinstance(search_space, (str, Path)) else check_space(search_space)
-    if mode not in ('max', 'min'): raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
-    if scheduler not in ('asha', 'fifo'): raise ValueError(f"scheduler must be 'asha' or 'fifo', got {scheduler!r}")
-    for k, v in dict(num_samples=num_samples, max_epochs=max_epochs, grace_period=grace_period).items():
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1: raise ValueError(f"{k} must be a positive integer, got {v!r}")
-    seed = _check_seed(seed)
-    _searcher(search_alg, metric, mode, seed)  # fails early for an unknown or missing search algorithm
-    storage = Path(storage_path or heartai_home()/'tune').expanduser().resolve()
-    name = name or datetime.datetime.now().strftime('sweep-%Y%m%d-%H%M%S')
-    if not re.fullmatch(r'[A-Za-z0-9_.-]+', name): raise ValueError(f"name must be letters, digits, '_', '.', '-', got {name!r}")
-    exp_dir = storage/name
-    state = exp_dir/'heartai_sweep.json'
-    tune_mod = _ray_tune()
-    if resume:
-        if not (state.exists() and tune_mod.Tuner.can_restore(str(exp_dir))):
-            raise FileNotFoundError(f"Nothing to resume at {exp_dir}: no interrupted sweep {name!r} there")
-    elif exp_dir.exists(): raise FileExistsError(f"{exp_dir} exists: pass resume=True to continue sweep {name!r}, or choose another name")
-    df, splits, classes = sweep_data(data, classes, split, valid_pct, seed, n_synthetic, progress)
+    seed = _check_options(mode, scheduler, num_samples, max_epochs, grace_period, seed, search_alg, metric)
+    storage, name, exp_dir, state = _sweep_dir(storage_path, name, resume)
+    tables, classes = _sweep_tables(space, data, classes, split, valid_pct, seed, n_synthetic, progress)
+    df, splits = next(iter(tables.values()))
     names = _metric_names(df, classes)
     if metric not in names: raise ValueError(f"metric {metric!r} is not reported by the learner; choose one of {names}")
     ray_space, encoded = space_to_ray(space)
-    points = None
-    if points_to_evaluate:
-        for pt in points_to_evaluate:
-            bad = [k for k in pt if k not in space]
-            if bad: raise ValueError(f"points_to_evaluate: {bad} not in the search space {list(space)}")
-        points = [{k: _enc(v) for k, v in pt.items()} for pt in points_to_evaluate]
-    uri = _tracking_uri(tracking_uri)
+    points, uri = _points(points_to_evaluate, space), _tracking_uri(tracking_uri)
     client = MlflowClient(tracking_uri=uri)
     eid = experiment_id(client, experiment)
-    if resume:
-        parent = json.loads(state.read_text())['parent_run_id']
-        client.update_run(parent, status='RUNNING')
-    else:
-        parent = client.create_run(eid, run_name=name, tags={'heartai.sweep': name, 'heartai.kind': 'sweep'}).info.run_id
-        ps = dict(metric=metric, mode=mode, num_samples=num_samples, max_epochs=max_epochs, scheduler=scheduler, search_alg=search_alg,
-                  seed=seed, split=getattr(splits, 'protocol', split), n_train=len(splits[0]), n_valid=len(splits[1]),
-                  data=data if isinstance(data, (str, Path)) else f'DataFrame of {len(df)} beats', classes=classes,
-                  storage=str(exp_dir), resources_per_trial=resources_per_trial or {'cpu': 1})
-        client.log_batch(parent, params=[Param(k, v) for k, v in flatten_params(ps).items()])
-        client.log_dict(parent, space, 'search_space.json')
-        exp_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(state, json.dumps(dict(parent_run_id=parent, tracking_uri=uri, experiment=experiment)), overwrite=True)
+    ps = dict(metric=metric, mode=mode, num_samples=num_samples, max_epochs=max_epochs, scheduler=scheduler, search_alg=search_alg,
+              seed=seed, split=getattr(splits, 'protocol', split), n_train=len(splits[0]), n_valid=len(splits[1]), n_test=len(getattr(splits, 'test', ())),
+              data=data if isinstance(data, (str, Path)) else f'DataFrame of {len(df)} beats', classes=classes,
+              storage=str(exp_dir), resources_per_trial=resources_per_trial or {'cpu': 1})
+    parent = _open_parent(client, eid, name, resume, state, ps, space, uri, experiment)
     setup = dict(metric=metric, mode=mode, max_epochs=max_epochs, uri=uri, experiment=experiment, parent=parent, seed=seed,
                  classes=classes, encoded=encoded, log_model=log_model, name=name)
     grid = None
     try:
         with ray_session(address, num_cpus, quiet=not progress):
-            trainable = tune_mod.with_resources(tune_mod.with_parameters(_trial, data=(df, splits), setup=setup),
-                                                resources_per_trial or {'cpu': 1})
-            if resume:
-                tuner = tune_mod.Tuner.restore(str(exp_dir), trainable, resume_unfinished=True, resume_errored=False, restart_errored=False)
-            else:
-                from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
-                sched = (ASHAScheduler(max_t=max_epochs, grace_period=grace_period, reduction_factor=reduction_factor)
-                         if scheduler == 'asha' else FIFOScheduler())
-                tuner = tune_mod.Tuner(trainable, param_space=ray_space,
-                    tune_config=tune_mod.TuneConfig(metric=metric, mode=mode, num_samples=num_samples, scheduler=sched,
-                                                    search_alg=_searcher(search_alg, metric, mode, seed, points), reuse_actors=True),
-                    run_config=tune_mod.RunConfig(name=name, storage_path=str(storage), verbose=1 if progress else 0,
-                                                  failure_config=tune_mod.FailureConfig(max_failures=0, fail_fast=False)))
-            quiet = {} if progress else {'RAY_AIR_NEW_OUTPUT': '0'}  # Ray's legacy reporter is silent at verbose=0
-            with _env(**quiet): grid = tuner.fit()
+            tune_mod = _ray_tune()
+            trainable = tune_mod.with_resources(tune_mod.with_parameters(_trial, data=tables, setup=setup), resources_per_trial or {'cpu': 1})
+            tuner = _tuner(trainable, exp_dir, resume, ray_space, storage, name, metric, mode, num_samples, scheduler, grace_period,
+                           reduction_factor, max_epochs, search_alg, seed, points, progress)
+            with _env(**({} if progress else {'RAY_AIR_NEW_OUTPUT': '0'})): grid = tuner.fit()  # Ray's legacy reporter is silent at verbose=0
     except BaseException as e:
         if grid is None:
             client.set_tag(parent, 'heartai.error', f"{type(e).__name__}: {e}"[:5000])
@@ -402,18 +485,43 @@ def tune(search_space,               # a search space dict, or a TOML file holdi
         raise
     _close_children(client, eid, parent, grid, max_epochs)
     res = SweepResult(grid, metric, mode, space, encoded, max_epochs, parent, uri, experiment, str(exp_dir), name, time.time() - t0)
-    fr = results_frame(res)
-    res.interrupted = len(grid) < num_samples or bool((fr.status == 'interrupted').any())
-    ok = fr[f'{metric}_best'].dropna()
-    if len(ok): client.log_metric(parent, f'best_{metric}', float(ok.iloc[0]))
-    for k, v in fr.status.value_counts().items(): client.log_metric(parent, f'trials_{k}', int(v))
-    client.log_text(parent, fr.to_csv(index=False), 'trials.csv')
-    if len(ok): client.log_text(parent, to_markdown(summary_table(res)), 'summary.md')
-    if res.interrupted:
-        client.set_tag(parent, 'heartai.interrupted', 'true'); client.set_terminated(parent, 'KILLED')
-        warnings.warn(f"Sweep {name!r} was interrupted; continue it with tune(..., storage_path={str(storage)!r}, name={name!r}, resume=True)")
-    else: client.set_terminated(parent, 'FINISHED')
+    res.test = final_test(res, tables, classes)   # the chosen configuration only, once, after every trial
+    _close_sweep(client, res, num_samples, storage)
     return res
+
+# %% ../nbs/50_tune.ipynb #506d9507
+def _best_model(res)->tuple:
+    "The best finished trial's id, config and exported model directory (its best epoch, by the learner's monitor); None if none."
+    fr = results_frame(res)
+    fr = fr[fr[f'{res.metric}_best'].notna()]
+    if not len(fr): return None
+    by_id = {trial_id(r): r for r in res.grid}
+    r = by_id[fr.trial_id.iloc[0]]
+    models = sorted(Path(str(r.path)).glob('runs/*/model/config.json'), key=lambda f: f.stat().st_mtime)
+    return (fr.trial_id.iloc[0], decode_config(r.config or {}, res.encoded), models[-1].parent) if models else None
+
+def final_test(res,     # a `SweepResult`
+               tables:dict, # `{data key: (beats, splits)}` of the sweep
+               classes=None, # the class set
+              )->dict|None:
+    "The best configuration's model on the test rows, predicted once after the sweep (None: no test rows, or no finished trial)."
+    from heartai.learner import load_ecg_model
+    from heartai.inference import predict_logits
+    from heartai.interpret import ECGInterpretation
+    from heartai.report import class_table
+    from heartai.training import summary_metrics, split_roles
+    best = _best_model(res)
+    if best is None: return None
+    tid, cfg, model_dir = best
+    df, splits = tables[_data_key(cfg)]
+    test = np.asarray(getattr(splits, 'test', ()), dtype=np.int64)
+    if not len(test): return None
+    model, rows = load_ecg_model(model_dir), df.iloc[test]
+    vocab = [str(v) for v in model.heartai_config['vocab']]
+    ti = ECGInterpretation.from_preds(predict_logits(model, rows), rows[TARGET].to_numpy(), vocab)
+    rep = class_table(ti)
+    return dict(trial_id=tid, config={k: _show(v) for k, v in cfg.items()}, model=str(model_dir), n_test=len(test), role=split_roles(getattr(splits, 'protocol', ''))['test'],
+                test=summary_metrics(ti, rep), test_per_class=json.loads(rep.iloc[:len(vocab)].to_json(orient='index')))
 
 # %% ../nbs/50_tune.ipynb #89be2bf3
 def _show(v):
