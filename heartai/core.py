@@ -10,18 +10,20 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 
 # %% auto #0
-__all__ = ['BEAT_LEN', 'FS', 'SAMPLE_COLS', 'TARGET', 'MITBIH', 'PTB', 'VOCABS', 'beat_times_ms', 'BeatVocab', 'get_vocab',
-           'heartai_home', 'data_dir', 'cache_dir', 'seed_everything', 'pick_device', 'atomic_write', 'sha256',
-           'synth_beats']
+__all__ = ['BEAT_LEN', 'FS', 'MITBIH_FS', 'PTB_FS', 'SAMPLE_COLS', 'TARGET', 'MITBIH', 'PTB', 'VOCABS', 'beat_times_ms',
+           'BeatVocab', 'get_vocab', 'heartai_home', 'data_dir', 'cache_dir', 'seed_everything', 'pick_device',
+           'atomic_write', 'sha256', 'synth_beats']
 
 # %% ../nbs/00_core.ipynb #c346510f
 BEAT_LEN = 187  # samples in one beat
-FS = 125  # sampling rate of a beat, Hz
+FS = 125  # nominal beat rate, Hz: the dataset card's, the paper's text and `synth_beats`; not the MIT-BIH files' rate
+MITBIH_FS = 120  # rate of the published MIT-BIH beats (every 3rd sample of 360-Hz records) and of heartai's `window='kachuee'`, Hz
+PTB_FS = 125  # rate believed for the published PTB beats (the dataset card's; no raw PTB records here to verify it), Hz
 SAMPLE_COLS = [str(i) for i in range(BEAT_LEN)]  # column names of the samples in a beats table
 TARGET = 'target'  # column name of the integer label
 
 def beat_times_ms(n:int=BEAT_LEN, # number of samples
-                  fs:float=FS,    # sampling rate, Hz
+                  fs:float=FS,    # sampling rate, Hz (`MITBIH_FS` for MIT-BIH beats, `FS` for synthetic ones)
                  )->np.ndarray:
     "Time of each sample of a beat in milliseconds after the R-peak."
     return np.arange(n) * 1000. / fs
