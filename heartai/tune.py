@@ -441,7 +441,7 @@ def tune(search_space,               # a search space dict, or a TOML file holdi
          tracking_uri:str=None,      # MLflow store (default `$MLFLOW_TRACKING_URI`, else ./mlflow.db)
          experiment:str='heartai-tune', # MLflow experiment
          classes=None,               # class set of the data ('mitbih', 'ptb'); see `sweep_data`
-         split:str='random',         # 'random' or 'interpatient'
+         split:str='random',         # 'random', 'interpatient' (valid: held-out DS1 patients, test: DS2) or 'patient' (three-way k-fold)
          valid_pct:float=0.2,        # validation fraction of a random split
          grace_period:int=1,         # ASHA: epochs every trial gets
          reduction_factor:int=2,     # ASHA: keep 1/reduction_factor of the trials at each rung
