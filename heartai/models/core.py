@@ -144,7 +144,9 @@ class SideHead(nn.Module):
         self.pool = nn.Sequential(*layers[:i])
         self.side = nn.Sequential(nn.Linear(n_side, hidden), nn.ReLU()) if hidden else nn.Identity()
         self.classifier = nn.Sequential(nn.Linear(lin.in_features + (hidden or n_side), lin.out_features), *layers[i+1:])
-    def forward(self, x, side): return self.classifier(torch.cat([self.pool(x).flatten(1), self.side(side)], 1))
+    def forward(self, x, side):
+        plain = lambda t: t.as_subclass(torch.Tensor)   # fastai's typed tensors (beat, rhythm) do not concatenate with each other
+        return self.classifier(torch.cat([plain(self.pool(x).flatten(1)), plain(self.side(side))], 1))
 
 # %% ../../nbs/10_models.core.ipynb #6e76e330
 @patch
