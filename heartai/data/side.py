@@ -12,7 +12,7 @@ from ..core import TARGET
 
 # %% auto #0
 __all__ = ['rhythm_columns', 'side_array', 'rhythm_spec', 'TensorRhythm', 'RhythmNorm', 'rhythm_inputs', 'beat_window',
-           'synth_rhythm']
+           'synth_rhythm', 'ToTensorRhythm', 'RhythmBlock']
 
 # %% ../../nbs/08_data.side.ipynb #ba76997f
 def _rhythm_cols()->dict:
@@ -72,10 +72,17 @@ class TensorRhythm(TensorBase):
 class RhythmNorm(Transform):
     "Batch transform: standardise `TensorRhythm` with the training mean and std of `spec`; decodes back to seconds/ratios."
     order = 30
-    def __init__(self, spec:dict): # `rhythm_spec` output
+    def __init__(self, spec:dict=None): # `rhythm_spec` output; `None`: computed from the training loader at setup
         super().__init__()
-        self.spec = spec
-        self.mean, self.std = torch.tensor(spec['mean']), torch.tensor(spec['std'])
+        self.spec = None
+        if spec is not None: self._set(spec)
+    def _set(self, spec): self.spec, self.mean, self.std = spec, torch.tensor(spec['mean']), torch.tensor(spec['std'])
+    def setups(self, dl):
+        if self.spec is not None: return
+        ds = getattr(dl, 'dataset', dl)
+        rs = [o for i in range(len(ds)) for o in ds[i] if isinstance(o, TensorRhythm)]
+        if not rs: raise ValueError("RhythmNorm found no TensorRhythm in the training items: add a RhythmBlock")
+        self._set(rhythm_spec(torch.stack([r.as_subclass(Tensor) for r in rs]).numpy(), getattr(rs[0], 'names', None) or [f'side{i}' for i in range(len(rs[0]))]))
     def encodes(self, x:TensorRhythm): return (x - self.mean.to(x.device)) / self.std.to(x.device)
     def decodes(self, x:TensorRhythm): return x * self.std.to(x.device) + self.mean.to(x.device)
 
@@ -112,3 +119,19 @@ def synth_rhythm(df:pd.DataFrame, # synthetic beats with a MIT-BIH `target` (0 N
                 rr_pre_rec=pre / med, rr_post_rec=post / med, rr_local_rec=local / med, rr_pre_local=pre / local,
                 rr_post_local=post / local)
     return df.assign(**{k: cols[k].astype(np.float32) for k in _rhythm_cols()})
+
+# %% ../../nbs/08_data.side.ipynb #eb7b472b
+class ToTensorRhythm(Transform):
+    "Type transform: the rhythm columns `cols` of a table row (or an array of them) to a `TensorRhythm`."
+    def __init__(self, cols:list): super().__init__(); self.cols = list(cols)
+    def encodes(self, o):
+        a = o[self.cols].to_numpy(dtype=np.float32) if isinstance(o, pd.Series) else np.asarray(o, dtype=np.float32)
+        if a.shape != (len(self.cols),): raise ValueError(f"expected the {len(self.cols)} rhythm values {self.cols}, got shape {a.shape}")
+        return TensorRhythm(torch.from_numpy(np.ascontiguousarray(a)), names=self.cols)
+
+def RhythmBlock(cols=True, # `True`: every `RHYTHM_COLS` column; or a list of column names
+               ):
+    "A fastai `TransformBlock` for the rhythm features of a beat, standardised with the training mean and std."
+    from fastai.data.block import TransformBlock
+    cols = list(_rhythm_cols()) if cols is True else [cols] if isinstance(cols, str) else list(cols)
+    return TransformBlock(type_tfms=ToTensorRhythm(cols), batch_tfms=RhythmNorm())
