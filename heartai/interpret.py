@@ -16,8 +16,9 @@ from fastcore.basics import patch, noop
 from fastai.callback.core import Callback
 from fastai.interpret import Interpretation, ClassificationInterpretation
 from sklearn import metrics as skm
-from .core import BEAT_LEN, FS, beat_times_ms
+from .core import BEAT_LEN, FS, beat_times_ms, atomic_write
 from .data.transforms import TensorECG, TensorECG2D
+from .data.side import TensorRhythm
 from .calibration import *
 from .calibration import _softmax, _np_probs, _class_index, _check_thresholds, _check_target
 from .saliency import *
@@ -44,13 +45,7 @@ def save_figure(fig,                  # a matplotlib figure
     ext = path.suffix.lower()
     if ext not in FIG_FORMATS: raise ValueError(f"Cannot save a figure as {path}: the file name must end in one of {FIG_FORMATS}")
     if path.exists() and not overwrite: raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.stem}.{uuid.uuid4().hex[:8]}.tmp{ext}')
-    try:
-        fig.savefig(tmp, format=ext[1:], dpi=dpi, bbox_inches='tight', metadata=_NO_STAMP[ext])
-        os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
-    return path
+    return atomic_write(path, lambda f: fig.savefig(f, format=ext[1:], dpi=dpi, bbox_inches='tight', metadata=_NO_STAMP[ext]), overwrite=overwrite)
 
 # %% ../nbs/30_interpret.ipynb #14a8bda6
 def _finish(fig, save, overwrite):
@@ -85,13 +80,19 @@ _all_ = ['apply_thresholds', 'OP_FORMAT', 'OperatingPoint', 'RecallThreshold', '
 # %% ../nbs/30_interpret.ipynb #98035209
 class _KeepInputs(Callback):
     "Keep the model inputs `get_preds` sees, on the CPU, while they fit in `max_bytes`."
-    def __init__(self, max_bytes): self.max_bytes, self.xs, self.nbytes, self.full = max_bytes, [], 0, False
+    def __init__(self, max_bytes): self.max_bytes, self.xs, self.ss, self.nbytes, self.full = max_bytes, [], [], 0, False
     def before_batch(self):
         if self.full or not len(self.xb): return
         x = self.xb[0].detach().cpu()
         self.nbytes += x.numel() * x.element_size()
-        if self.nbytes > self.max_bytes: self.xs, self.full = [], True
-        else: self.xs.append(x)
+        if self.nbytes > self.max_bytes: self.xs, self.ss, self.full = [], [], True
+        else:
+            self.xs.append(x)
+            if len(self.xb) > 1: self.ss.append(self.xb[1].detach().cpu())   # the side input (rhythm), as the model saw it
+    @property
+    def side(self):
+        if self.full or not self.ss: return None
+        return TensorRhythm(torch.cat([t.as_subclass(Tensor) for t in self.ss]), names=getattr(self.ss[0], 'names', None))
     @property
     def inputs(self):
         if self.full or not self.xs: return None
@@ -115,6 +116,7 @@ class ECGInterpretation(ClassificationInterpretation):
                  vocab=None,  # class codes (default: the loader's vocab)
                  view:str=None, # the input view: '1d', 'grid', 'gaf' or 'rp' (default: the learner's data)
                  model=None,  # the model, for saliency (default: `learn.model`)
+                 side=None,   # side inputs `(beats, k)` as the model saw them (e.g. standardised rhythm), when kept
                 ):
         if logits is None or targs is None: raise ValueError("ECGInterpretation needs logits and targets: use from_learner or from_preds")
         self.logits, self.targs = _plain(logits).float().cpu(), _plain(targs).long().cpu().reshape(-1)
@@ -134,7 +136,7 @@ class ECGInterpretation(ClassificationInterpretation):
         meta = getattr(getattr(learn, 'dls', None), 'meta', None) or {}
         self.view = view or meta.get('view') or ('1d' if inputs is None or inputs.ndim == 3 else 'grid')
         self.model = model if model is not None else getattr(learn, 'model', None)
-        self.temperature = None
+        self.temperature, self.side = None, side
 
     def __len__(self): return len(self.targs)
     def __repr__(self): return f"ECGInterpretation({len(self)} beats, classes {self.vocab}, view {self.view!r})"
@@ -158,7 +160,7 @@ def from_learner(cls:ECGInterpretation, learn,          # a trained `Learner` (e
     keep = _KeepInputs(max_input_mb * 2**20)
     with (nullcontext() if progress else learn.no_bar()):
         logits, targs, losses = learn.get_preds(dl=dl, with_loss=True, act=noop, cbs=[keep])
-    return cls(learn, dl, losses, act, logits=logits, targs=targs, inputs=keep.inputs)
+    return cls(learn, dl, losses, act, logits=logits, targs=targs, inputs=keep.inputs, side=keep.side)
 
 # %% ../nbs/30_interpret.ipynb #b074aa69
 @patch(cls_method=True)
@@ -166,9 +168,10 @@ def from_preds(cls:ECGInterpretation, logits, # model outputs `(beats, classes)`
                targs,       # true integer labels
                vocab,       # class codes in label order
                losses=None, inputs=None, view:str='1d', model=None, # optional: per-beat losses, model inputs and the model, for top losses and saliency
+               side=None,   # the side inputs `(beats, k)` of a model built with `n_side`, as it saw them
               ):
     "An interpretation from predictions made elsewhere (e.g. by an exported model), without a `Learner`."
-    return cls(None, None, losses, logits=logits, targs=targs, inputs=inputs, vocab=vocab, view=view, model=model)
+    return cls(None, None, losses, logits=logits, targs=targs, inputs=inputs, vocab=vocab, view=view, model=model, side=side)
 
 # %% ../nbs/30_interpret.ipynb #9d80c4f7
 def _labels_of(self:ECGInterpretation, thresholds=None)->np.ndarray:
@@ -301,6 +304,21 @@ def _x_of(self:ECGInterpretation, idxs)->Tensor:
         start += len(x)
     return torch.stack([got[i] for i in idxs])
 
+# %% ../nbs/30_interpret.ipynb #c19a020f
+def _side_of(self:ECGInterpretation, idxs):
+    "Side inputs (as the model saw them) of beats `idxs`, or None for a model without one."
+    idxs = np.asarray(idxs, dtype=np.int64).reshape(-1)
+    if self.side is not None: return self.side[torch.as_tensor(idxs)]
+    ds = getattr(self.dl, 'dataset', None)
+    if getattr(ds, 'side', None) is None or not hasattr(ds, 'subset'): return None
+    return torch.cat([b[1].detach().cpu() for b in self.dl.new(ds.subset(idxs), shuffle=False, drop_last=False, bs=max(len(idxs), 1))])
+
+def _rhythm_text(self:ECGInterpretation, i)->str:
+    "The rhythm values of beat `i` for a title, e.g. 'rr_pre_local=0.71, ...' ('' without side inputs)."
+    ds = getattr(self.dl, 'dataset', None)
+    if getattr(ds, 'side', None) is not None: return TensorRhythm(ds.side[ds.rows[int(i)]], names=ds.side_names).describe()
+    return '' if self.side is None else TensorRhythm(self.side[int(i)], names=getattr(self.side, 'names', None)).describe() + ' (scaled)' 
+
 # %% ../nbs/30_interpret.ipynb #14e88026
 def _beats_of(self:ECGInterpretation, idxs)->np.ndarray:
     "The 1D beats `(n, samples)` of `idxs` (first lead): from the dataset when it has them, else the 'raw' input channel."
@@ -360,6 +378,7 @@ def plot_top_losses(self:ECGInterpretation,
         title = f"true {self.vocab[t]} → pred {self.vocab[p]}  p={float(self.probs[i, p]):.2f}  loss {l:.2f}"
         w = _where(self, i)
         sub = (f"p({self.vocab[t]})={float(self.probs[i, t]):.3f}" if t != p else '') + (', ' if t != p and w else '') + w
+        rt = _rhythm_text(self, i); sub = '\n'.join(filter(None, [sub, rt]))
         (TensorECG2D if two_d else TensorECG)(x[j].as_subclass(Tensor), names=getattr(x, 'names', None)).show(ctx=ax)
         ax.set_title(title + (f"\n{sub}" if sub else ''), fontsize=8, color='green' if t == p else 'firebrick')
         if rows == 2:
@@ -531,9 +550,9 @@ def _saliency_maps(self:ECGInterpretation, idxs, method, target, n_steps, layer)
     if (idxs < 0).any() or (idxs >= len(self)).any(): raise IndexError(f"Beat positions must be in 0..{len(self)-1}, got {idxs.tolist()}")
     if isinstance(target, str) and target in ('pred', 'true'): tg = (self.preds if target == 'pred' else self.targs)[idxs]
     else: tg = torch.full((len(idxs),), _class_index(target, self.vocab))
-    x = _x_of(self, idxs)
-    if method == 'gradcam': return grad_cam(self.model, x, tg, layer), tg
-    return integrated_gradients(self.model, x, tg, n_steps=n_steps).abs().sum(1), tg
+    x, side = _x_of(self, idxs), _side_of(self, idxs)   # saliency on the signal; the rhythm is held fixed
+    if method == 'gradcam': return grad_cam(self.model, x, tg, layer, side=side), tg
+    return integrated_gradients(self.model, x, tg, n_steps=n_steps, side=side).abs().sum(1), tg
 
 # %% ../nbs/30_interpret.ipynb #d2fb9a01
 @patch
@@ -567,7 +586,8 @@ def plot_saliency(self:ECGInterpretation,
     titles, colors = [], []
     for j, i in enumerate(idxs):
         t_, p_, w = int(self.targs[i]), int(self.preds[i]), _where(self, i)
-        titles.append(f"true {self.vocab[t_]} → pred {self.vocab[p_]} (p={float(self.probs[i, p_]):.2f})\n{method} for {self.vocab[int(tg[j])]}" + (f", {w}" if w else ''))
+        rt = _rhythm_text(self, i)
+        titles.append(f"true {self.vocab[t_]} → pred {self.vocab[p_]} (p={float(self.probs[i, p_]):.2f})\n{method} for {self.vocab[int(tg[j])]}" + (f", {w}" if w else '') + (f"\n{rt}" if rt else ''))
         colors.append('green' if t_ == p_ else 'firebrick')
     two_d = self.view != '1d'
     fig = plot_saliency_beats(beats, s, titles, colors, images=_x_of(self, idxs) if two_d else None, maps=maps.numpy() if two_d else None,

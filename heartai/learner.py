@@ -16,16 +16,17 @@ from fastai.learner import save_model, load_model as _fastai_load_model
 from datetime import datetime
 from sklearn import metrics as skm
 from safetensors.torch import save_file, load_file
+from safetensors import safe_open
 import heartai
 from .core import *
 from .core import _renamed
-from .models.core import get_arch, create_model, arch_splitter, count_params
+from .models.core import get_arch, create_model, arch_splitter, count_params, SIDE_PARAMS
 del FocalLoss, FocalLossFlat, load_model  # fastai's; heartai's old names for its own versions are served (deprecated) below
 
 # %% auto #0
-__all__ = ['LOSSES', 'TRAINING_CALLS', 'MODEL_FORMAT', 'recall_first_metrics', 'BalancedFocalLoss', 'BalancedFocalLossFlat',
-           'ecg_loss', 'RunCheckpoint', 'RunRecorder', 'ECGLearner', 'ModelFileError', 'export_model',
-           'read_model_config', 'load_ecg_model', 'ecg_learner']
+__all__ = ['LOSSES', 'TRAINING_CALLS', 'MODEL_FORMAT', 'HP_MAX', 'recall_first_metrics', 'BalancedFocalLoss',
+           'BalancedFocalLossFlat', 'ecg_loss', 'RunCheckpoint', 'RunRecorder', 'ECGLearner', 'ModelFileError',
+           'export_model', 'read_model_config', 'load_ecg_model', 'ecg_learner']
 
 # %% ../nbs/20_learner.ipynb #5cedacb5
 def _argmax_metric(func, name, **kw):
@@ -338,7 +339,7 @@ def export_model(learn:Learner,     # the trained learner (from `ecg_learner`)
                  weights=None,      # a `.pth` checkpoint to export instead of the learner's current weights
                  overwrite:bool=False, # replace an existing export at `path`
                 )->Path:
-    "Write the model as safetensors + JSON config (architecture, vocab, channels, view, preprocessing)."
+    "Write the model as safetensors + JSON config (architecture, vocab, channels, view, leads, window, rhythm scaling, preprocessing)."
     path = Path(path)
     if (path/'config.json').exists() and not overwrite:
         raise FileExistsError(f"{path} already holds an exported model; pass overwrite=True to replace it")
@@ -382,6 +383,39 @@ def _check_state(model, sd, src, skip=()):
         raise ModelFileError(f"{src} does not fit the model: " + '; '.join(filter(None, [
             f"missing {missing[:4]}" if missing else '', f"unexpected {extra[:4]}" if extra else '', f"shape mismatch {bad[:3]}" if bad else ''])))
 
+# %% ../nbs/20_learner.ipynb #dc6e3dbd
+HP_MAX = 1 << 14   # largest integer hyperparameter a model config may hold (widths, blocks, units, classes, side inputs)
+
+def _bounded(v, key, f):
+    "Refuse a non-finite or out-of-range hyperparameter `key` of config file `f`."
+    if isinstance(v, (list, tuple)): return [_bounded(o, key, f) for o in v]
+    if isinstance(v, bool) or isinstance(v, str) or v is None: return v
+    if not isinstance(v, (int, float)) or not math.isfinite(v) or abs(v) > HP_MAX:
+        raise ModelFileError(f"{f}: arch_kwargs {key!r} = {v!r} is out of range (a finite number of at most {HP_MAX}); the file was edited or is not a heartai model")
+    return v
+
+def _header_shapes(wf)->dict:
+    "Tensor shapes from the safetensors header of `wf`, without loading a tensor."
+    try:
+        with safe_open(str(wf), framework='pt') as fh: return {k: torch.Size(fh.get_slice(k).get_shape()) for k in fh.keys()}
+    except Exception as e: raise ModelFileError(f"Weights file {wf} is not a readable safetensors file: {e}") from None
+
+# %% ../nbs/20_learner.ipynb #16d31151
+def _check_config(cfg, wf):
+    "Bound `cfg`'s hyperparameters and compare the model they build (on the meta device) with the header shapes of `wf`."
+    f = Path(cfg['path'])/'config.json'
+    if not isinstance(cfg['arch_kwargs'], dict): raise ModelFileError(f"{f}: arch_kwargs must be a mapping")
+    for k, v in cfg['arch_kwargs'].items(): _bounded(v, k, f)
+    try:
+        with torch.device('meta'): model = create_model(cfg['arch'], **cfg['arch_kwargs'])
+    except (TypeError, ValueError) as e: raise ModelFileError(f"{f}: cannot build {cfg['arch']!r}: {e}") from None
+    _check_state(model, {k: torch.empty(s, device='meta') for k, s in _header_shapes(wf).items()}, wf)
+    n_out, vocab = model.config['n_out'], cfg['vocab']
+    if not isinstance(vocab, list) or len(vocab) != n_out: raise ModelFileError(f"{f}: 'vocab' lists {len(vocab)} classes but the model has {n_out} outputs")
+    rhythm = (cfg['data'] or {}).get('rhythm') or {}
+    if len(rhythm.get('cols', [])) != model.config.get('n_side', 0):
+        raise ModelFileError(f"{f}: 'n_side' = {model.config.get('n_side', 0)} does not match the {len(rhythm.get('cols', []))} rhythm columns in data.rhythm")
+
 # %% ../nbs/20_learner.ipynb #59a2d2d5
 def load_ecg_model(path,            # directory written by `export_model` (or a run directory holding `model/`)
                    device=None,     # where to put the model (default: cpu)
@@ -394,6 +428,7 @@ def load_ecg_model(path,            # directory written by `export_model` (or a 
         raise ModelFileError(f"Weights file {wf} does not match the SHA-256 in config.json: it was modified or corrupted")
     try: get_arch(cfg['arch'])
     except (KeyError, ValueError) as e: raise ModelFileError(f"{wf.parent}: unknown architecture {cfg['arch']!r} ({e})") from None
+    _check_config(cfg, wf)
     try: model = create_model(cfg['arch'], **cfg['arch_kwargs'])
     except (TypeError, ValueError) as e: raise ModelFileError(f"{wf.parent}/config.json: cannot build {cfg['arch']!r}: {e}") from None
     try: sd = load_file(str(wf))
@@ -414,6 +449,13 @@ def _data_c_in(dls):
 
 def _data_view(dls): return (getattr(dls, 'meta', None) or {}).get('view', getattr(dls, 'view', '1d'))
 
+def _data_side(dls, arch_kwargs)->dict:
+    "`{'n_side': k}` when the data carry k rhythm columns (`dls.meta['rhythm']`), else `{}`; refuses a conflicting `n_side`."
+    rhythm = (getattr(dls, 'meta', None) or {}).get('rhythm')
+    n = len(rhythm['cols']) if rhythm else 0
+    if arch_kwargs.get('n_side', n) != n: raise ValueError(f"n_side={arch_kwargs['n_side']} but the data carry {n} rhythm inputs")
+    return dict(n_side=n) if n else {}
+
 def _check_view(arch, view):
     "Refuse an architecture that does not take the data's view (1D beats or 2D images)."
     get_arch(arch).check_view(view)
@@ -428,7 +470,7 @@ def _load_pretrained(model, pretrained, c_in, view):
         raise ValueError(f"Pretrained model {pretrained} takes {src_c} input channel(s) {cfg['data'].get('channels', '')} "
                          f"but the data has {c_in}; build the data with the same channels")
     if src_view != view: raise ValueError(f"Pretrained model {pretrained} was trained on view {src_view!r}, the data has view {view!r}")
-    sd = {k: v for k, v in src.state_dict().items() if not k.startswith('head.')}
+    sd = {k: v for k, v in src.state_dict().items() if not k.startswith('head.')}   # body weights; a head (and its side input) is new
     _check_state(model, sd, pretrained, skip=('head.',))
     model.load_state_dict(sd, strict=False)
     return cfg
@@ -456,9 +498,9 @@ def ecg_learner(dls,                 # data from `ECGDataLoaders` (any fastai `D
     c_in, view = _data_c_in(dls), _data_view(dls)
     pre_cfg = read_model_config(pretrained) if pretrained is not None else None
     if arch is None: arch = pre_cfg['arch'] if pre_cfg else 'cnn1d'
-    if pre_cfg and not arch_kwargs: arch_kwargs = {k: v for k, v in pre_cfg['arch_kwargs'].items() if k not in ('c_in', 'n_out')}
+    if pre_cfg and not arch_kwargs: arch_kwargs = {k: v for k, v in pre_cfg['arch_kwargs'].items() if k not in ('c_in', 'n_out', *SIDE_PARAMS)}
     _check_view(arch, view)
-    kw = dict(arch_kwargs, c_in=c_in, n_out=len(vocab))
+    kw = dict(arch_kwargs, c_in=c_in, n_out=len(vocab), **_data_side(dls, arch_kwargs))
     model = create_model(arch, **kw)
     if pretrained is not None: _load_pretrained(model, pretrained, c_in, view)
     cbs = [RunCheckpoint(monitor), RunRecorder(runs_dir, load_best)] if checkpoint else []

@@ -28,6 +28,8 @@ def _device(model):
     return p.device if p is not None else torch.device('cpu')
 
 # %% ../nbs/32_saliency.ipynb #7a351aa9
+def _side(side, device): return side.detach().as_subclass(Tensor).float().to(device)   # the rhythm: an input, not explained
+
 def _targets(target, n, device):
     t = torch.as_tensor(target, dtype=torch.long, device=device).reshape(-1)
     return t.expand(n) if len(t) == 1 else t
@@ -46,6 +48,7 @@ def grad_cam(model:nn.Module, # a classifier; its `body` (or last conv) gives th
              x:Tensor,        # inputs `(n, c, L)` or `(n, c, H, W)`
              target,          # class label(s) to explain: an int or one per input
              layer:nn.Module=None, # the module whose output is the feature map (default: `model.body`)
+             side:Tensor=None,     # side inputs `(n, k)` of a model built with `n_side` (e.g. rhythm), held fixed
             )->Tensor:
     "Grad-CAM maps of class `target` for inputs `x`, upsampled to the input's length `(n, L)` or size `(n, H, W)`."
     layer, dev = layer or _cam_layer(model), _device(model)
@@ -54,7 +57,7 @@ def grad_cam(model:nn.Module, # a classifier; its `body` (or last conv) gives th
     h = layer.register_forward_hook(lambda m, i, o: acts.__setitem__('a', o))
     try:
         with _eval_mode(model), torch.enable_grad():
-            out = model(x)
+            out = model(x) if side is None else model(x, _side(side, dev))
             score = out.gather(1, _targets(target, len(x), dev)[:, None]).sum()
             a = acts['a']
             g, = torch.autograd.grad(score, a)
@@ -72,6 +75,7 @@ def integrated_gradients(model:nn.Module, # any differentiable classifier
                          baseline:Tensor=None, # the reference input (default: zeros)
                          n_steps:int=50,  # points on the path from baseline to input (midpoint rule)
                          batch_size:int=512, # most path points per forward pass
+                         side:Tensor=None,   # side inputs `(n, k)` of a model built with `n_side`, held fixed along the path
                         )->Tensor:
     "Integrated gradients of class `target`'s score w.r.t. the inputs `x`: same shape as `x`."
     if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral) or n_steps < 1: raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
@@ -86,7 +90,8 @@ def integrated_gradients(model:nn.Module, # any differentiable classifier
             xi, bi, ti = x[i:i+per], b[i:i+per], tg[i:i+per]
             a = alphas.view(1, -1, *[1] * (x.ndim - 1))
             path = (bi[:, None] + a * (xi - bi)[:, None]).reshape(-1, *x.shape[1:]).requires_grad_(True)
-            score = model(path).gather(1, ti.repeat_interleave(n_steps)[:, None]).sum()
+            out_ = model(path) if side is None else model(path, _side(side, dev)[i:i+per].repeat_interleave(n_steps, 0))
+            score = out_.gather(1, ti.repeat_interleave(n_steps)[:, None]).sum()
             g, = torch.autograd.grad(score, path)
             out.append((xi - bi) * g.view(len(xi), n_steps, *x.shape[1:]).mean(1))
     return torch.cat(out).detach().cpu()

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/04_data.block.ipynb #0dc15502
 from __future__ import annotations
-import os, re, random, itertools, numbers, warnings, uuid
+import re, random, itertools, numbers, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import Tensor
@@ -15,8 +15,9 @@ from fastai.data.transforms import Category, CategoryMap
 from fastcore.meta import delegates
 from fastcore.basics import patch
 from fasttransform import Transform
-from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, BeatVocab, get_vocab, pick_device, _check_seed
+from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, BeatVocab, get_vocab, pick_device, atomic_write, _check_seed
 from .transforms import *
+from .side import TensorRhythm, RhythmNorm, rhythm_columns, side_array, rhythm_spec, beat_window
 
 # %% auto #0
 __all__ = ['lead_columns', 'beat_array', 'ECGDataset', 'ECGDL', 'ECGDataLoaders', 'get_beat', 'ToTensorECG', 'ECGBlock',
@@ -85,9 +86,8 @@ class _ILoc:
 
 # %% ../../nbs/04_data.block.ipynb #b65be16c
 class ECGDataset:
-    "Beats `X` `(n, leads, samples)` with optional integer labels `y`; this split is the rows `rows` of `X`."
-    n_inp = 1
-    def __init__(self, X, y=None, vocab=None, rows=None, leads=None, df=None, split_idx=None):
+    "Beats `X` `(n, leads, samples)` with optional integer labels `y` and side inputs `side` `(n, k)`; this split is the rows `rows`."
+    def __init__(self, X, y=None, vocab=None, rows=None, leads=None, df=None, split_idx=None, side=None, side_names=None):
         self.X = _as_tensor3(X)
         self.y = None if y is None else y.long() if isinstance(y, Tensor) else torch.as_tensor(np.array(y, dtype=np.int64))
         if self.y is not None and len(self.y) != len(self.X): raise ValueError(f"{len(self.X)} beats but {len(self.y)} labels")
@@ -99,6 +99,11 @@ class ECGDataset:
         cpu = self.X.device.type == 'cpu'
         self._Xn, self._rn = (self.X.numpy() if cpu else None), self.rows.numpy()
         self._yn = None if self.y is None or not cpu else self.y.numpy()
+        self.side = None if side is None else side if isinstance(side, Tensor) else torch.from_numpy(np.ascontiguousarray(side, dtype=np.float32))
+        if self.side is not None and (self.side.ndim != 2 or len(self.side) != len(self.X)):
+            raise ValueError(f"side inputs must be (n, k) for {len(self.X)} beats, got shape {tuple(self.side.shape)}")
+        self.side_names = None if self.side is None else list(side_names or [f'side{i}' for i in range(self.side.shape[1])])
+        self._Sn = None if self.side is None else self.side.numpy()
 
     def __len__(self): return len(self.rows)
     def __repr__(self): return f"ECGDataset({len(self)} beats of {self.X.shape[1]} lead(s) x {self.X.shape[2]} samples, {'no labels' if self.y is None else f'{self.c} classes'})"
@@ -107,11 +112,14 @@ class ECGDataset:
     @property
     def labeled(self): return self.y is not None
 
+    @property
+    def n_inp(self)->int: return 1 if self.side is None else 2   # (signal,) or (signal, rhythm)
     def _x(self, x): return TensorECG(x, names=self.leads) if len(self.leads) > 1 else TensorECG(x)
+    def _xs(self, x, s): return (self._x(x),) if s is None else (self._x(x), TensorRhythm(s, names=self.side_names))
     def __getitem__(self, i):
         r = int(self.rows[i])
-        x = self._x(self.X[r])
-        return (x,) if self.y is None else (x, TensorCategory(self.y[r]))
+        x = self._xs(self.X[r], None if self.side is None else self.side[r])
+        return x if self.y is None else (*x, TensorCategory(self.y[r]))
     def __iter__(self): return (self[i] for i in range(len(self)))
 
     @property
@@ -132,13 +140,14 @@ class ECGDataset:
 # %% ../../nbs/04_data.block.ipynb #e8120f9d
 @patch
 def get_batch(self:ECGDataset, idx)->tuple:
-    "The batch of items at positions `idx` (an integer array): `(x, y)`, or `(x,)` without labels."
+    "The batch of items at positions `idx` (an integer array): `(x, y)`, or `(x,)` without labels; `(x, rhythm, y)` with side inputs."
     r = self._rn.take(np.asarray(idx, dtype=np.int64))
+    s = None if self._Sn is None else torch.from_numpy(self._Sn.take(r, axis=0))
     if self._Xn is None:
         r = torch.from_numpy(r).to(self.X.device)
         x, y = self.X.index_select(0, r), (None if self.y is None else self.y[r])
     else: x, y = torch.from_numpy(self._Xn.take(r, axis=0)), (None if self.y is None else torch.from_numpy(self._yn.take(r)))
-    return (self._x(x),) if y is None else (self._x(x), TensorCategory(y))
+    return self._xs(x, s) if y is None else (*self._xs(x, s), TensorCategory(y))
 
 # %% ../../nbs/04_data.block.ipynb #16cc732e
 @patch
@@ -152,7 +161,8 @@ def decode(self:ECGDataset, o, full=True):
 @patch
 def new(self:ECGDataset, **kwargs):
     "A copy with some attributes replaced (X is shared, not copied)."
-    kw = dict(X=self.X, y=self.y, vocab=self.vocab, rows=self.rows, leads=self.leads, df=self.df, split_idx=self.split_idx)
+    kw = dict(X=self.X, y=self.y, vocab=self.vocab, rows=self.rows, leads=self.leads, df=self.df, split_idx=self.split_idx,
+              side=self.side, side_names=self.side_names)
     return type(self)(**{**kw, **kwargs})
 
 # %% ../../nbs/04_data.block.ipynb #d3f64b96
@@ -165,7 +175,8 @@ def subset(self:ECGDataset, idx):
 @patch
 def new_empty(self:ECGDataset):
     "An empty dataset with the same vocab and leads (for `Learner.export`: no beats are kept)."
-    return self.new(X=self.X[:0].clone(), y=None if self.y is None else self.y[:0].clone(), rows=torch.zeros(0, dtype=torch.long), df=None)
+    return self.new(X=self.X[:0].clone(), y=None if self.y is None else self.y[:0].clone(), rows=torch.zeros(0, dtype=torch.long), df=None,
+                    side=None if self.side is None else self.side[:0].clone())
 
 # %% ../../nbs/04_data.block.ipynb #5a816499
 class ECGDL(TfmdDL):
@@ -207,16 +218,21 @@ class ECGDL(TfmdDL):
         for i in range(0, stop, self.bs): yield self.dataset.get_batch(idxs[i:i + self.bs])
 
     def show_batch(self, b=None, max_n:int=9, ctxs=None, show:bool=True, unique:bool=False, **kwargs):
-        "Show `max_n` beats of a batch with their labels; returns the matplotlib figure."
-        res = super().show_batch(b, max_n=max_n, ctxs=ctxs, show=show, unique=unique, **kwargs)
+        "Show `max_n` beats of a batch with their labels (and rhythm values); returns the matplotlib figure."
+        if self.n_inp == 1: res = super().show_batch(b, max_n=max_n, ctxs=ctxs, show=show, unique=unique, **kwargs)
+        else:   # (signal, rhythm): the signal is drawn, the rhythm goes into the title
+            res = self._pre_show_batch(self.one_batch() if b is None else b, max_n=max_n)
+            if not show: return res
+            show_batch(res[0][0], res[1], res[2], ctxs=ctxs, max_n=max_n, n_inp=self.n_inp, **kwargs)
         if not show: return res
         import matplotlib.pyplot as plt
         return plt.gcf()
 
     def show_results(self, b, out, max_n:int=9, ctxs=None, show:bool=True, **kwargs):
         "Show beats with true/predicted labels (green: right, red: wrong); returns the matplotlib figure."
-        res = super().show_results(b, out, max_n=max_n, ctxs=ctxs, show=show, **kwargs)
+        res = super().show_results(b, out, max_n=max_n, ctxs=ctxs, show=show and self.n_inp == 1, **kwargs)
         if not show: return res
+        if self.n_inp > 1: show_results(res[0][0], *res[1:], ctxs=ctxs, max_n=max_n, n_inp=self.n_inp, **kwargs)
         import matplotlib.pyplot as plt
         return plt.gcf()
 
@@ -319,12 +335,20 @@ def _save_npy(X, path, overwrite):
     path = Path(path)
     if path.suffix != '.npy': raise ValueError(f"memmap must be a path ending in .npy, got {path}")
     if path.exists() and not overwrite: raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{uuid.uuid4().hex[:8]}.tmp.npy')
-    try:
-        np.save(tmp, np.ascontiguousarray(X, dtype=np.float32)); os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
+    atomic_write(path, lambda f: np.save(f, np.ascontiguousarray(X, dtype=np.float32)), overwrite=overwrite)
     return np.load(path, mmap_mode='r')
+
+# %% ../../nbs/04_data.block.ipynb #042925bc
+def _side(side, names, n, train_rows):
+    "Side inputs as float32 `(n, k)` (checked) and their `rhythm_spec` over the training rows; `(None, None)` without."
+    if side is None: return None, None
+    S = np.asarray(side.cpu() if isinstance(side, Tensor) else side, dtype=np.float32)
+    if S.ndim == 1: S = S[:, None]
+    if S.ndim != 2 or len(S) != n: raise ValueError(f"side inputs must be (n, k) for {n} beats, got shape {S.shape}")
+    names = list(names) if names is not None else [f'side{i}' for i in range(S.shape[1])]
+    if len(names) != S.shape[1]: raise ValueError(f"{len(names)} side names for {S.shape[1]} side columns")
+    S = side_array(pd.DataFrame(S, columns=names), names, 'side')   # finite numbers, or which row and column is not
+    return S, rhythm_spec(S, names, train_rows)
 
 # %% ../../nbs/04_data.block.ipynb #f8d1cf54
 class ECGDataLoaders(DataLoaders):
@@ -356,12 +380,13 @@ class ECGDataLoaders(DataLoaders):
 
 # %% ../../nbs/04_data.block.ipynb #dcfae87a
 @patch
-def test_dl(self:ECGDataLoaders, test_items, # new beats: a beats table (with or without `target`), an array (n, [leads,] 187), or an `ECGDataset`
+def test_dl(self:ECGDataLoaders, test_items, # new beats: a beats table (with or without `target`), an array (n, [leads,] 187), (array, side) or an `ECGDataset`
             with_labels:bool=False, # keep the labels (the table's `target` must then be present)
             **kwargs):
     "A loader of new beats with the validation transforms (no augmentation), for `get_preds`."
     for k in ('process', 'rm_type_tfms'): kwargs.pop(k, None)
-    vocab, leads = self.vocab, self.leads
+    vocab, leads, spec = self.vocab, self.leads, self.meta.get('rhythm')
+    side = dict(side_names=spec['cols']) if spec else {}
     if isinstance(test_items, ECGDataset):
         ds = test_items.new(split_idx=1, vocab=vocab) if with_labels else test_items.new(y=None, split_idx=1, vocab=vocab)
     elif isinstance(test_items, pd.DataFrame):
@@ -371,10 +396,16 @@ def test_dl(self:ECGDataLoaders, test_items, # new beats: a beats table (with or
         if with_labels:
             if TARGET not in df.columns: raise ValueError(f"test_items has no {TARGET!r} column; pass with_labels=False for unlabelled beats")
             y = _encode(df[TARGET], list(vocab), self.meta.get('classes'), 'test_items')
-        ds = ECGDataset(X, y, vocab=vocab, leads=got, df=df, split_idx=1)
+        if spec: side['side'] = side_array(df, rhythm_columns(df, spec['cols'], 'test_items'), 'test_items')
+        ds = ECGDataset(X, y, vocab=vocab, leads=got, df=df, split_idx=1, **side)
     else:
         if with_labels: raise ValueError("with_labels=True needs a beats table or an ECGDataset")
-        ds = ECGDataset(test_items, vocab=vocab, leads=leads, split_idx=1)
+        if spec and not isinstance(test_items, tuple):
+            raise ValueError(f"this data has rhythm inputs {spec['cols']}: pass a beats table with those columns, or (beats, rhythm)")
+        if isinstance(test_items, tuple): test_items, side['side'] = test_items
+        ds = ECGDataset(test_items, vocab=vocab, leads=leads, split_idx=1, **side)
+    if spec and (ds.side is None or ds.side.shape[1] != len(spec['cols'])):
+        raise ValueError(f"test_items need the rhythm inputs {spec['cols']} the data was built with")
     if ds.X.shape[1:] != self.train_ds.X.shape[1:]:
         raise ValueError(f"test_items have beats of shape {tuple(ds.X.shape[1:])} (leads, samples); the model was trained on {tuple(self.train_ds.X.shape[1:])}")
     return self.valid.new(ds, shuffle=False, drop_last=False, balance=False, **kwargs)
@@ -401,6 +432,9 @@ def from_arrays(cls:ECGDataLoaders, X, # beats: (n, 187) or (n, leads, 187), a N
                 df:pd.DataFrame=None,  # the table the beats came from (kept for interpretation)
                 path='.',              # fastai `DataLoaders.path`
                 split_protocol:str=None, # how the split was made (recorded in `meta`)
+                side=None,             # side inputs (n, k), e.g. rhythm features: batches become (beats, side, target)
+                side_names=None,       # names of the side columns (default side0, side1, ...)
+                window:str=None,       # the beat window the beats were cut with (recorded in `meta`; default 'kachuee')
                ):
     "`ECGDataLoaders` from arrays of beats and labels: the other constructors end here."
     channels, view_tfm = check_channels(channels), ecg_view(view, size)
@@ -417,11 +451,12 @@ def from_arrays(cls:ECGDataLoaders, X, # beats: (n, 187) or (n, leads, 187), a N
     tr, va = _check_splits(splits, len(Xt))
     leads = list(leads) if leads is not None else [f'lead{i}' for i in range(Xt.shape[1])]
     if len(leads) != Xt.shape[1]: raise ValueError(f"{len(leads)} lead names for beats with {Xt.shape[1]} leads")
+    S, spec = _side(side, side_names, len(Xt), tr)
     cmap = CategoryMap(vocab, sort=False)
-    kw = dict(vocab=cmap, leads=leads, df=df)
+    kw = dict(vocab=cmap, leads=leads, df=df, side=S, side_names=None if spec is None else spec['cols'])
     train_ds, valid_ds = ECGDataset(Xt, y, rows=tr, split_idx=0, **kw), ECGDataset(Xt, y, rows=va, split_idx=1, **kw)
     chans = Channels(channels)
-    after_batch = _to_augment(augment) + [chans] + ([view_tfm] if view_tfm else []) + list(batch_tfms or [])
+    after_batch = _to_augment(augment) + [chans] + ([view_tfm] if view_tfm else []) + list(batch_tfms or []) + ([RhythmNorm(spec)] if spec else [])
     device = pick_device(device)
     train = ECGDL(train_ds, bs=bs, shuffle=True, drop_last=len(train_ds) >= bs, balance=balance, seed=seed,
                   after_item=item_tfms, after_batch=after_batch)
@@ -433,7 +468,8 @@ def from_arrays(cls:ECGDataLoaders, X, # beats: (n, 187) or (n, leads, 187), a N
                 classes=(get_vocab(classes).name if classes is not None else None),
                 preprocessing=dict(derivative='central differences (torch.gradient), d2 = gradient of d1',
                                    derivative_scales=chans.scales, augment=[type(t).__name__ for t in _to_augment(augment)]),
-                split=protocol, n_train=len(tr), n_valid=len(va), balance=bool(balance), seed=seed)
+                split=protocol, n_train=len(tr), n_valid=len(va), balance=bool(balance), seed=seed,
+                rhythm=spec, window=window or 'kachuee')
     return cls(train, valid, path=path, device=device, meta=meta)
 
 # %% ../../nbs/04_data.block.ipynb #e17dde49
@@ -445,6 +481,7 @@ def from_df(cls:ECGDataLoaders, df:pd.DataFrame, # a beats table: '0'..'186' (or
             leads=None,           # lead names to use from a multi-lead table
             memmap=None,          # write the beats to this .npy and read them memory-mapped
             overwrite:bool=False, # replace an existing `memmap` file
+            rhythm=None,          # `True`: the `RHYTHM_COLS` as a second input; or a list of columns; `None`: beats only
             **kwargs):
     "`ECGDataLoaders` from a beats table (see `from_arrays` for the other arguments)."
     df = _check_df(df, 'df')
@@ -456,9 +493,12 @@ def from_df(cls:ECGDataLoaders, df:pd.DataFrame, # a beats table: '0'..'186' (or
         kwargs.setdefault('split_protocol', 'separate validation table')
     if TARGET not in df.columns:
         raise ValueError(f"df has no {TARGET!r} column: from_df needs labels; for unlabelled beats use dls.test_dl(df)")
+    cols = rhythm_columns(df, rhythm)
     X, lead_names = beat_array(df, leads)
     if memmap is not None: X = _save_npy(X, memmap, overwrite)
-    return cls.from_arrays(X, df[TARGET], splits=splits, valid_pct=valid_pct, leads=lead_names, df=df, **kwargs)
+    side = side_array(df, cols) if cols else None
+    return cls.from_arrays(X, df[TARGET], splits=splits, valid_pct=valid_pct, leads=lead_names, df=df, side=side,
+                           side_names=cols or None, window=beat_window(df), **kwargs)
 
 # %% ../../nbs/04_data.block.ipynb #cb5f6757
 @patch(cls_method=True)
@@ -513,7 +553,7 @@ def from_records(cls:ECGDataLoaders, src,            # directory of WFDB records
 def _delegate(name, to, but):
     f = getattr(ECGDataLoaders, name).__func__
     setattr(ECGDataLoaders, name, classmethod(delegates(getattr(ECGDataLoaders, to).__func__, but=but)(f)))
-_delegate('from_df', 'from_arrays', ['X', 'y', 'df', 'leads', 'split_protocol'])
+_delegate('from_df', 'from_arrays', ['X', 'y', 'df', 'leads', 'split_protocol', 'side', 'side_names', 'window'])
 _delegate('from_npy', 'from_arrays', ['X', 'y'])
 _delegate('from_files', 'from_df', ['df', 'valid_df', 'classes'])
 _delegate('from_records', 'from_df', ['df', 'splits', 'classes', 'valid_pct', 'seed'])

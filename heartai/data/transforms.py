@@ -89,11 +89,17 @@ def _tidy(axs):
     if len(axs): axs[0].figure.tight_layout()
 
 # %% ../../nbs/03_data.transforms.ipynb #6242804a
-def _show_batch(x, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
+def _side_text(s, n_inp):
+    "The side inputs of sample `s` (e.g. rhythm values) as one line, or ''."
+    return '; '.join(o.describe() if hasattr(o, 'describe') else str(o) for o in s[1:n_inp])
+
+def _title(main, s, n_inp): return '\n'.join(filter(None, [main, _side_text(s, n_inp)])) or None
+
+def _show_batch(x, y, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, n_inp:int=1, **kwargs):
     n = min(len(samples), max_n)
     ctxs = _axes(ctxs, n, nrows, ncols, figsize)
     for s, ax in zip(samples[:n], ctxs):
-        s[0].show(ctx=ax, title=' / '.join(str(o) for o in s[1:]) or None, **kwargs)
+        s[0].show(ctx=ax, title=_title(' / '.join(str(o) for o in s[n_inp:]), s, n_inp), **kwargs)
     _tidy(ctxs)
     return ctxs
 
@@ -107,13 +113,13 @@ def show_batch(x:TensorECG2D, y, samples, ctxs=None, max_n=9, nrows=None, ncols=
     return _show_batch(x, y, samples, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
 
 # %% ../../nbs/03_data.transforms.ipynb #ade13a2b
-def _show_results(x, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, **kwargs):
+def _show_results(x, y, samples, outs, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, n_inp:int=1, **kwargs):
     n = min(len(samples), max_n)
     ctxs = _axes(ctxs, n, nrows, ncols, figsize, title='true / predicted')
     for s, o, ax in zip(samples[:n], outs, ctxs):
-        true, pred = (str(s[1]) if len(s) > 1 else '?'), str(o[0])
+        true, pred = (str(s[n_inp]) if len(s) > n_inp else '?'), str(o[0])
         s[0].show(ctx=ax, **kwargs)
-        ax.set_title(f'{true} / {pred}', color='green' if true == pred else 'red', fontsize=9)
+        ax.set_title(_title(f'{true} / {pred}', s, n_inp), color='green' if true == pred else 'red', fontsize=9)
     _tidy(ctxs)
     return ctxs
 
@@ -127,12 +133,13 @@ def show_results(x:TensorECG2D, y, samples, outs, ctxs=None, max_n=9, nrows=None
     return _show_results(x, y, samples, outs, ctxs=ctxs, max_n=max_n, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
 
 # %% ../../nbs/03_data.transforms.ipynb #28fe5740
-def _plot_top_losses(x, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, **kwargs):
+def _plot_top_losses(x, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, n_inp:int=1, **kwargs):
     axs = _grid(len(samples), nrows, ncols, figsize, title='predicted / true / loss / probability')
     for ax, s, o, r, l in zip(axs, samples, outs, raws, losses):
         s[0].show(ctx=ax, **kwargs)
-        true, pred = str(s[1]) if len(s) > 1 else '?', str(o[0])
-        ax.set_title(f'{pred} / {true} / {l.item():.2f} / {r.max().item():.2f}', color='green' if true == pred else 'red', fontsize=9)
+        true, pred = str(s[n_inp]) if len(s) > n_inp else '?', str(o[0])
+        ax.set_title(_title(f'{pred} / {true} / {l.item():.2f} / {r.max().item():.2f}', s, n_inp),
+                     color='green' if true == pred else 'red', fontsize=9)
     _tidy(axs)
     return axs
 

@@ -11,12 +11,14 @@ from torch import nn
 from torch.utils.data import TensorDataset
 from fastai.basics import Learner, DataLoaders, Callback, CrossEntropyLossFlat, even_mults, norm_bias_params
 from fastai.callback.schedule import ParamScheduler
+from fastcore.basics import patch
 from ..core import BEAT_LEN
 
 # %% auto #0
-__all__ = ['INPUT_KINDS', 'ARCHS', 'HeartNet', 'ConvBnAct', 'ConvBnAct1d', 'ConvBnAct2d', 'ConvBlock', 'GlobalPool', 'PoolHead',
-           'ArchInfo', 'register_arch', 'load_archs', 'get_arch', 'create_model', 'model_spec', 'model_from_spec',
-           'arch_splitter', 'replace_head', 'count_params', 'check_arch', 'params_table']
+__all__ = ['SIDE_PARAMS', 'INPUT_KINDS', 'ARCHS', 'HeartNet', 'ConvBnAct', 'ConvBnAct1d', 'ConvBnAct2d', 'ConvBlock',
+           'GlobalPool', 'PoolHead', 'SideHead', 'ArchInfo', 'register_arch', 'load_archs', 'get_arch', 'create_model',
+           'model_spec', 'model_from_spec', 'arch_splitter', 'replace_head', 'count_params', 'check_arch',
+           'params_table']
 
 # %% ../../nbs/10_models.core.ipynb #c53c9d91
 def _check_int(name, v, lo=1):
@@ -42,7 +44,15 @@ class HeartNet(nn.Module):
         self.config = {k:_plain(v) for k,v in config.items() if k not in ('self', '__class__')}
         for k in ('c_in', 'n_out'): _check_int(f"{type(self).__name__}: {k}", self.config.get(k))
 
-    def forward(self, x): return self.head(self.body(self.stem(x)))
+    def forward(self, x, side=None): # beats or images; side vector `(bs, n_side)` (e.g. rhythm features) for a model built with `n_side`
+        n = self.config.get('n_side', 0)
+        if bool(n) != (side is not None):
+            raise ValueError(f"{type(self).__name__} was built with n_side={n}: call it as model(x, side) with side of shape (bs, {n})" if n
+                             else f"{type(self).__name__} has no side input (n_side=0) but was given one; build it with create_model(..., n_side=k)")
+        f = self.body(self.stem(x))
+        if not n: return self.head(f)
+        if side.ndim != 2 or side.shape != (len(x), n): raise ValueError(f"side must be (bs, n_side) = ({len(x)}, {n}), got {tuple(side.shape)}")
+        return self.head(f, side.to(f.dtype))
     def make_head(self, n_out:int)->nn.Module: raise NotImplementedError(f"{type(self).__name__} must define make_head(n_out)")
 
     def layer_groups(self)->list:
@@ -54,6 +64,7 @@ class HeartNet(nn.Module):
         n_out = _check_int('n_out', n_out)
         p = next(self.body.parameters(), None)
         head = self.make_head(n_out)
+        if self.config.get('n_side'): head = SideHead(head, self.config['n_side'], self.config['side_hidden'])
         self.head = head.to(p.device) if p is not None else head
         self.config['n_out'] = n_out
         return self
@@ -116,6 +127,36 @@ class PoolHead(nn.Sequential):
         drop = lambda: [nn.Dropout(dropout)] if dropout else []
         if hidden: layers += [*drop(), nn.Linear(nf, hidden), nn.ReLU()]; nf = hidden
         super().__init__(*layers, *drop(), nn.Linear(nf, n_out))
+
+# %% ../../nbs/10_models.core.ipynb #2f4c4fd2
+SIDE_PARAMS = dict(n_side=0, side_hidden=16)  # hyperparameters every architecture takes through `create_model`: side vector length, its embedding width
+
+class SideHead(nn.Module):
+    "An architecture's head with a side input: its pooling, then [pooled features, embedded side vector] into its classifier."
+    def __init__(self, head:nn.Module, # the architecture's head: an `nn.Sequential` of pooling layers, then linear layers
+                 n_side:int,           # length of the side vector
+                 hidden:int=16):       # units of the side embedding (Linear + ReLU); 0: the side vector as it is
+        super().__init__()
+        layers = list(head.children()) if isinstance(head, nn.Sequential) else []
+        i = next((i for i, l in enumerate(layers) if isinstance(l, nn.Linear)), None)
+        if i is None: raise TypeError(f"a side input needs a head that is an nn.Sequential with a Linear layer after pooling, got {type(head).__name__}")
+        lin = layers[i]
+        self.pool = nn.Sequential(*layers[:i])
+        self.side = nn.Sequential(nn.Linear(n_side, hidden), nn.ReLU()) if hidden else nn.Identity()
+        self.classifier = nn.Sequential(nn.Linear(lin.in_features + (hidden or n_side), lin.out_features), *layers[i+1:])
+    def forward(self, x, side):
+        plain = lambda t: t.as_subclass(torch.Tensor)   # fastai's typed tensors (beat, rhythm) do not concatenate with each other
+        return self.classifier(torch.cat([plain(self.pool(x).flatten(1)), plain(self.side(side))], 1))
+
+# %% ../../nbs/10_models.core.ipynb #6e76e330
+@patch
+def add_side(self:HeartNet, n_side:int, # length of the side vector
+             side_hidden:int=16):       # units of its embedding (0: none)
+    "Give the model a side input of `n_side` values (a fresh `SideHead` around its head), in place; returns the model."
+    n_side, side_hidden = _check_int('n_side', n_side), _check_int('side_hidden', side_hidden, 0)
+    if self.config.get('n_side'): raise ValueError(f"{type(self).__name__} already has a side input (n_side={self.config['n_side']})")
+    self.config.update(n_side=n_side, side_hidden=side_hidden)
+    return self.new_head(self.config['n_out'])
 
 # %% ../../nbs/10_models.core.ipynb #eebf9c28
 INPUT_KINDS = {'1d': (BEAT_LEN,), '2d': (16, 12)}  # what an architecture takes ('1d' beats or '2d' images) -> example sample size after the channel axis
@@ -187,15 +228,18 @@ def get_arch(name:str)->ArchInfo:
 def create_model(name:str,      # registered architecture, e.g. 'cnn1d'
                  c_in:int=1,    # input channels (raw, derivatives, leads, ...)
                  n_out:int=5,   # number of classes
-                 **kwargs,      # the architecture's hyperparameters
+                 **kwargs,      # the architecture's hyperparameters, and `n_side`/`side_hidden` for a side input (`SIDE_PARAMS`)
                 )->HeartNet:
-    "Build architecture `name` for `c_in` input channels and `n_out` classes."
+    "Build architecture `name` for `c_in` input channels and `n_out` classes (and a side vector of `n_side` values)."
     info = get_arch(name)
+    side = {k: kwargs.pop(k) for k in SIDE_PARAMS if k in kwargs}
     hps = [k for k in info.params if k not in ('c_in', 'n_out')]
     bad = [k for k in kwargs if k not in hps]
     if bad: raise TypeError(f"Architecture {name!r} ({info.cls.__name__}) has no hyperparameter {', '.join(map(repr, bad))}; "
-                            f"accepted: c_in, n_out, {', '.join(hps)}")
-    return info.cls(c_in=c_in, n_out=n_out, **kwargs)
+                            f"accepted: c_in, n_out, {', '.join(hps + list(SIDE_PARAMS))}")
+    side = {**SIDE_PARAMS, **side}
+    if _check_int('n_side', side['n_side'], 0) == 0: return info.cls(c_in=c_in, n_out=n_out, **kwargs)
+    return info.cls(c_in=c_in, n_out=n_out, **kwargs).add_side(side['n_side'], side['side_hidden'])
 
 def model_spec(model:HeartNet)->dict:
     "What rebuilds `model`: `{'arch': name, 'kwargs': config}`, JSON-serialisable."
@@ -275,6 +319,19 @@ def _check_learner(name, model, size):
         _expect(np.allclose(rec.lrs[-1], lrs), f"{name}: per-group lrs {lrs} gave {rec.lrs[-1]}")
     return n
 
+def _check_side(name, size, kwargs):
+    "The side-input contract: `n_side` works, is required at call time, is in the head group and survives `model_spec`."
+    m = create_model(name, 3, 4, n_side=2, **kwargs).eval()
+    x, s = torch.randn(4, 3, *size), torch.randn(4, 2)
+    with torch.no_grad():
+        _expect(m(x, s).shape == (4, 4), f"{name}: with n_side=2 gives shape {tuple(m(x, s).shape)}")
+        _expect(not torch.allclose(m(x, s), m(x, s + 1)), f"{name}: the side input does not change the output")
+    try: m(x); _expect(False, f"{name}: a model with n_side=2 ran without its side input")
+    except ValueError: pass
+    _expect({id(p) for p in m.head.side.parameters()} <= {id(p) for p in arch_splitter(m)[-1]}, f"{name}: the side embedding is not in the head group")
+    m2 = model_from_spec(json.loads(json.dumps(model_spec(m)))).eval(); m2.load_state_dict(m.state_dict())
+    with torch.no_grad(): _expect(torch.allclose(m(x, s), m2(x, s), atol=1e-5), f"{name}: a side model rebuilt from its spec computes differently")
+
 def check_arch(name:str,         # registered architecture
                size:tuple=None,  # sample size after the channel axis (default: the view's, (187,) or (16, 12))
                learner:bool=True, # also check freezing and learning rates with a fastai `Learner`
@@ -303,6 +360,7 @@ def check_arch(name:str,         # registered architecture
     with torch.no_grad(): _expect(m(x).shape == (4, 2), f"{name}: replace_head(model, 2) does not give 2 outputs")
     _expect(all(torch.equal(m.state_dict()[k], v) for k,v in body.items()), f"{name}: replace_head changed body weights")
     _expect(not old_head & {id(p) for p in m.head.parameters()} and m.config['n_out'] == 2, f"{name}: replace_head kept the old head")
+    _check_side(name, size, kwargs)
     if learner: _check_learner(name, m.train(), size)
     return dict(params=count_params(create_model(name, **kwargs)), groups=len(groups))
 
