@@ -49,9 +49,8 @@ def rhythm_inputs(cfg:dict, # the model's config
     missing = cols if not isinstance(df, pd.DataFrame) else [c for c in cols if c not in df.columns]
     if missing: raise ValueError(f"{where}: the model takes rhythm features {missing}, which these beats lack (no R-peak times, e.g. a "
                                  f"Kaggle CSV); give it WFDB records or a beats table built from them")
-    sd = np.asarray(spec['std'], np.float32)
-    R = (df[cols].to_numpy(np.float32) - np.asarray(spec['mean'], np.float32)) / np.where(sd > 0, sd, 1)
-    return torch.from_numpy(np.ascontiguousarray(R, dtype=np.float32))
+    from heartai.data.side import rhythm_inputs as scaled   # the scaling of training (`RhythmNorm`), checked values
+    return scaled(df, {**spec, 'std': [s if s > 0 else 1. for s in spec['std']]}, where)
 
 def data_settings(cfg:dict)->dict:
     "How records must be cut for the model: `window` and `leads` (a count) of its training data."
@@ -114,8 +113,9 @@ def predict_logits(model,             # a model from `heartai.learner.load_ecg_m
                   )->torch.Tensor:
     "Logits `(n, classes)` of `model` for `beats`, with the model's channels and view rebuilt from its config."
     cfg = model.heartai_config
+    R = rhythm_inputs(cfg, beats)   # first: beats without R-peak times are refused for that, whatever else they lack
     X = _beats_tensor(beats, list((cfg.get('data') or {}).get('leads') or ['lead0']))
-    tfm, R, dev = model_inputs(cfg), rhythm_inputs(cfg, beats), next(model.parameters()).device
+    tfm, dev = model_inputs(cfg), next(model.parameters()).device
     if not len(X): return torch.zeros(0, len(cfg['vocab']))
     steps, outs = range(0, len(X), bs), []
     if progress:

@@ -58,7 +58,9 @@ def build_learner(df:pd.DataFrame,    # labelled beats
     from heartai.learner import ecg_learner
     seed_everything(seed)
     arch, view, channels = resolve_inputs(arch, view, channels, pretrained)
+    from heartai.data.load import table_leads
     side = {'rhythm': rhythm} if rhythm else {}   # beat-only loaders are built exactly as before side inputs existed
+    if table_leads(df): side['leads'] = table_leads(df)   # a two-lead table (`leads=2`): both leads as channels
     try: dls = ECGDataLoaders.from_df(df, splits=(splits[0], splits[1]), split_protocol=getattr(splits, 'protocol', None) or None, bs=bs,
                                       channels=channels, view=view, classes=classes, seed=seed, augment=augment, balance=balance, path=path, **side)
     except TypeError as e:

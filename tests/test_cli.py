@@ -189,6 +189,26 @@ def test_train_interpatient_reports_valid_and_test_apart(tmp_path, env):
     html = (tmp_path/'run'/'report.html').read_text()
     assert 'Test, per class' in html and 'Confusion matrix on test' in html
 
+def test_rhythm_pqrst_two_lead_model_predicts_records_as_trained(tmp_path, env):
+    import numpy as np, pandas as pd
+    from heartai.data.physionet import DS1, DS2
+    from heartai.core import synth_beats
+    write_records(tmp_path/'mit', DS1[:6] + DS2[:2], n_beats=40)
+    cli('train', '--data', tmp_path/'mit', '--split', 'interpatient', '--rhythm', '--window', 'pqrst', '--leads', 2, '--epochs', 1, *TINY,
+        '--no-mlflow', '-q', '-o', tmp_path/'run', env=env, cwd=tmp_path)
+    cfg = json.loads((tmp_path/'run'/'model'/'config.json').read_text())
+    assert cfg['data']['window'] == 'pqrst:0.25:0.45' and cfg['data']['leads'] == ['lead0', 'lead1'] and cfg['data']['rhythm']['cols']
+    cli('predict', tmp_path/'run', tmp_path/'mit', '-o', tmp_path/'p.csv', '-q', env=env, cwd=tmp_path)   # cut with the model's window and leads
+    p = pd.read_csv(tmp_path/'p.csv')
+    ev = np.load(tmp_path/'run'/'eval.npz')
+    test = p[p.record.astype(str).isin(DS2[:2])][PROBS].to_numpy()
+    z = ev['test_logits']; probs = np.exp(z - z.max(1, keepdims=True)); probs /= probs.sum(1, keepdims=True)
+    assert np.allclose(test, probs, atol=1e-4)   # the DS2 beats predicted from the raw records = training's test predictions
+    synth_beats(20).to_csv(tmp_path/'k.csv', index=False)
+    error_line(cli('predict', tmp_path/'run', tmp_path/'k.csv', '-o', tmp_path/'k_out.csv', env=env, cwd=tmp_path, ok=False),
+               "the model takes rhythm features", 1)
+    error_line(cli('train', '--window', 'qrs', '-o', tmp_path/'x', env=env, cwd=tmp_path, ok=False), "--window: window must be", 2)
+
 def test_predict_beats_files_and_thresholds(trained, tmp_path, env):
     import numpy as np, pandas as pd
     from heartai.core import synth_beats, SAMPLE_COLS

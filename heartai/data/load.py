@@ -6,12 +6,13 @@
 from __future__ import annotations
 from pathlib import Path
 import numpy as np, pandas as pd
+import re
 from ..core import TARGET, synth_beats, get_vocab
 from .core import read_beats, read_unlabelled_beats, BeatsError
 
 # %% auto #0
-__all__ = ['SPLITS', 'read_any_beats', 'is_record', 'guess_classes', 'records_fs', 'record_durations', 'load_beats',
-           'count_beats', 'load_split']
+__all__ = ['SPLITS', 'read_any_beats', 'is_record', 'guess_classes', 'records_fs', 'record_durations', 'table_leads',
+           'load_beats', 'count_beats', 'load_split']
 
 # %% ../../nbs/05_data.load.ipynb #4aac7c1e
 def read_any_beats(path, # a beats file: .csv, .csv.gz, .parquet (with or without a `target` column)
@@ -55,6 +56,11 @@ def record_durations(src,     # the folder of WFDB records (or the one record) t
     return {r: float(h.sig_len) / float(h.fs) for r, h in hs.items()}
 
 # %% ../../nbs/05_data.load.ipynb #fe3e1c38
+def table_leads(df:pd.DataFrame)->list|None:
+    "The leads of a several-lead beats table (`beats_from_records(leads=2)`: `['lead0', 'lead1']`), or None for one lead."
+    leads = [c[:-2] for c in df.columns if isinstance(c, str) and re.fullmatch(r'lead\d+_0', c)]
+    return leads if len(leads) > 1 else None
+
 def _missing(p, what="no such file, folder of WFDB records, or record"):
     return FileNotFoundError(f"{p}: {what} ({p.name}.hea)")
 
