@@ -248,7 +248,7 @@ def main():
     ap.add_argument('--epochs', type=int, default=20); ap.add_argument('--inter-epochs', type=int, default=10)
     ap.add_argument('--inter-loss', default='weighted_ce'); ap.add_argument('--inter-channels', default='raw')
     ap.add_argument('--inter-augment', action='store_true'); ap.add_argument('--ptb-epochs', type=int, default=8)
-    ap.add_argument('--speed-runs', type=int, default=3); ap.add_argument('--out', default=str(OUT))
+    ap.add_argument('--speed-runs', type=int, default=3); ap.add_argument('--out', default=None, help="results JSON (default bench/results/train.json; with --ablation train_inter_ablation.json)")
     ap.add_argument('--seeds', default='0,1,2', help="inter: training seeds; the median over them is reported with each seed's numbers")
     ap.add_argument('--split-seed', type=int, default=0, help="inter: seed of the choice of the held-out DS1 validation patients")
     ap.add_argument('--rhythm', action='store_true', help="inter: the rhythm side input")
@@ -259,6 +259,7 @@ def main():
     ap.add_argument('--hp', action='append', default=[], metavar='KEY=VALUE', help="an architecture hyperparameter (repeatable), e.g. width=8")
     a = ap.parse_args()
     a.arch_kwargs = {k: json.loads(v) for k, v in (h.split('=', 1) for h in a.hp)}
+    a.out = a.out or str(OUT.with_name('train_inter_ablation.json') if a.ablation else OUT)
     if not (DATA/'mitdb').is_dir(): log(f"skipped: real data not found at {DATA}"); return 0
     tasks = a.tasks.split(',')
     res = dict(machine=dict(platform=platform.platform(), cpus=os.cpu_count(), torch=torch.__version__, threads=torch.get_num_threads(),
