@@ -18,6 +18,7 @@ from fasttransform import Transform
 from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, BeatVocab, get_vocab, pick_device, atomic_write, _check_seed
 from .transforms import *
 from .side import TensorRhythm, RhythmNorm, rhythm_columns, side_array, rhythm_spec, beat_window
+from .windows import beat_fs
 
 # %% auto #0
 __all__ = ['lead_columns', 'beat_array', 'ECGDataset', 'ECGDL', 'ECGDataLoaders', 'get_beat', 'ToTensorECG', 'ECGBlock',
@@ -464,7 +465,7 @@ def from_arrays(cls:ECGDataLoaders, X, # beats: (n, 187) or (n, leads, 187), a N
     c = len(leads) * len(channels)
     shape = [c, BEAT_LEN] if view_tfm is None else [c, 16, 12] if view == 'grid' else [c, view_tfm.size, view_tfm.size]
     meta = dict(channels=list(channels), leads=leads, view=view.lower(), view_size=getattr(view_tfm, 'size', None),
-                input_shape=shape, n_samples=int(Xt.shape[2]), fs=FS, vocab=list(vocab),
+                input_shape=shape, n_samples=int(Xt.shape[2]), fs=beat_fs(window or 'kachuee'), vocab=list(vocab),
                 classes=(get_vocab(classes).name if classes is not None else None),
                 preprocessing=dict(derivative='central differences (torch.gradient), d2 = gradient of d1',
                                    derivative_scales=chans.scales, augment=[type(t).__name__ for t in _to_augment(augment)]),

@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import NamedTuple
 import numpy as np, pandas as pd
 from scipy.signal import resample_poly
-from ..core import BEAT_LEN, FS, MITBIH
+from ..core import BEAT_LEN, FS, MITBIH, MITBIH_FS
 
 # %% auto #0
 __all__ = ['PUBLISHED_FS', 'MITDB_FS', 'DECIMATION', 'TAIL', 'WINDOW_S', 'RR_FACTOR', 'WINDOWS', 'RHYTHM_COLS', 'N_LOCAL',
@@ -16,7 +16,7 @@ __all__ = ['PUBLISHED_FS', 'MITDB_FS', 'DECIMATION', 'TAIL', 'WINDOW_S', 'RR_FAC
            'cut_window', 'rhythm_features']
 
 # %% ../../nbs/08_data.windows.ipynb #61daae53
-PUBLISHED_FS = 120   # sampling rate of the beats in the published MIT-BIH files, Hz (not the dataset card's 125 Hz)
+PUBLISHED_FS = MITBIH_FS   # sampling rate of the beats in the published MIT-BIH files, Hz (not the dataset card's 125 Hz)
 MITDB_FS = 360       # sampling rate of the MIT-BIH records they were cut from, Hz: the rule is exact on this grid
 DECIMATION = MITDB_FS // PUBLISHED_FS  # the published beats keep every 3rd raw 360-Hz sample, from the annotation on
 TAIL = 0.2           # a beat ends TAIL x the following RR interval after the next annotation (floored on the 360-Hz grid)
