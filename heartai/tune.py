@@ -23,14 +23,13 @@ from .learner import LOSSES, recall_first_metrics
 from .tracking import track, tracking_uri as _tracking_uri, experiment_id, flatten_params
 
 # %% auto #0
-__all__ = ['TRIAL_DEFAULTS', 'DATA_KEYS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_ray', 'decode_config', 'ray_session',
+__all__ = ['TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_ray', 'decode_config', 'ray_session',
            'TuneReport', 'sweep_data', 'SweepResult', 'tune', 'final_test', 'trial_id', 'trial_history',
            'results_frame', 'summary_table', 'to_markdown']
 
 # %% ../nbs/50_tune.ipynb #476a26e8
 TRIAL_DEFAULTS = dict(arch='cnn1d', lr=3e-3, bs=64, loss='ce', augment=None, channels='raw', view=None, balance=False, wd=None,
                       rhythm=False, window='kachuee', leads=1)
-DATA_KEYS = ('window', 'leads')  # settings that change the beats themselves: one table per combination, read before the trials
 SAMPLERS = ('loguniform', 'uniform', 'randint')  # sampler tables a space may use
 
 def _scalar(v): return v is None or isinstance(v, (bool, numbers.Number, str))
