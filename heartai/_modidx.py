@@ -194,6 +194,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'heartai.data.block._factorize': ('data.block.html#_factorize', 'heartai/data/block.py'),
                                     'heartai.data.block._isint': ('data.block.html#_isint', 'heartai/data/block.py'),
                                     'heartai.data.block._key': ('data.block.html#_key', 'heartai/data/block.py'),
+                                    'heartai.data.block._lead_sets': ('data.block.html#_lead_sets', 'heartai/data/block.py'),
                                     'heartai.data.block._make_vocab': ('data.block.html#_make_vocab', 'heartai/data/block.py'),
                                     'heartai.data.block._random_split': ('data.block.html#_random_split', 'heartai/data/block.py'),
                                     'heartai.data.block._save_npy': ('data.block.html#_save_npy', 'heartai/data/block.py'),
