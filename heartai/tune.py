@@ -19,7 +19,7 @@ from mlflow.entities import Param
 from .core import synth_beats, get_vocab, heartai_home, _check_seed, TARGET, atomic_write
 from .models.core import get_arch, load_archs, count_params
 from .data.load import load_split
-from .learner import LOSSES, recall_first_metrics
+from .learner import recall_first_metrics
 from .tracking import track, tracking_uri as _tracking_uri, experiment_id, flatten_params
 from .tune_space import (TRIAL_DEFAULTS, SAMPLERS, check_space, load_space, space_to_ray, decode_config,
                          _options, _channels, _arch_kwargs, _ray_tune, _enc)
