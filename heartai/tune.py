@@ -6,7 +6,7 @@ then a results table, plots, a Table-3-style summary and a PDF report."""
 
 # %% ../nbs/50_tune.ipynb #2713fe2c
 from __future__ import annotations
-import datetime, json, math, numbers, os, re, time, tomllib, warnings
+import datetime, json, math, numbers, os, re, time, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,154 +19,16 @@ from mlflow.entities import Param
 from .core import synth_beats, get_vocab, heartai_home, _check_seed, TARGET, atomic_write
 from .models.core import get_arch, load_archs, count_params
 from .data.load import load_split
-from .learner import LOSSES, recall_first_metrics
+from .learner import recall_first_metrics
 from .tracking import track, tracking_uri as _tracking_uri, experiment_id, flatten_params
+from .tune_space import (TRIAL_DEFAULTS, SAMPLERS, check_space, load_space, space_to_ray, decode_config,
+                         _options, _channels, _arch_kwargs, _ray_tune, _enc)
+_all_ = ['TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_ray', 'decode_config']  # the space's names, from here too
 
 # %% auto #0
-__all__ = ['TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_ray', 'decode_config', 'ray_session',
-           'TuneReport', 'sweep_data', 'SweepResult', 'tune', 'final_test', 'trial_id', 'trial_history',
-           'results_frame', 'summary_table', 'to_markdown']
-
-# %% ../nbs/50_tune.ipynb #476a26e8
-TRIAL_DEFAULTS = dict(arch='cnn1d', lr=3e-3, bs=64, loss='ce', augment=None, channels='raw', view=None, balance=False, wd=None,
-                      rhythm=False, window='kachuee', leads=1)
-SAMPLERS = ('loguniform', 'uniform', 'randint')  # sampler tables a space may use
-
-def _scalar(v): return v is None or isinstance(v, (bool, numbers.Number, str))
-
-def _sampler(k, v, src):
-    "`(kind, lo, hi)` of a sampler table, or a clear error."
-    if len(v) != 1 or next(iter(v)) not in SAMPLERS:
-        raise ValueError(f"{src}: {k} = {v!r} is not a sampler; use one of " + ', '.join(f"{{{s} = [lo, hi]}}" for s in SAMPLERS)
-                         + " (a dict constant is only allowed for 'augment')")
-    kind, b = next(iter(v.items()))
-    if not (isinstance(b, (list, tuple)) and len(b) == 2 and all(isinstance(x, numbers.Real) and not isinstance(x, bool) for x in b)):
-        raise ValueError(f"{src}: {k} = {v!r}: {kind} needs two numbers [lo, hi]")
-    lo, hi = b
-    if not lo < hi: raise ValueError(f"{src}: {k} = {v!r}: lo must be below hi")
-    if kind == 'loguniform' and lo <= 0: raise ValueError(f"{src}: {k} = {v!r}: loguniform needs lo > 0")
-    if kind == 'randint' and not all(float(x).is_integer() for x in b): raise ValueError(f"{src}: {k} = {v!r}: randint needs integers")
-    return kind, lo, hi
-
-# %% ../nbs/50_tune.ipynb #45c1269a
-def _options(space, k):
-    "The values `k` can take in `space` (`None` for a numeric sampler); the default when absent."
-    if k not in space: return [TRIAL_DEFAULTS.get(k)]
-    v = space[k]
-    if isinstance(v, list): return v
-    if isinstance(v, dict) and not (k == 'augment' and (len(v) != 1 or next(iter(v)) not in SAMPLERS)): return None
-    return [v]
-
-def _channels(v): return tuple(v.split('+')) if isinstance(v, str) else tuple(v)
-
-def _arch_kwargs(cfg, arch):
-    "The architecture hyperparameters of a trial config: plain keys, and `<arch>.<name>` keys of this arch."
-    kw = {k: v for k, v in cfg.items() if k not in TRIAL_DEFAULTS and '.' not in k}
-    kw.update({k.split('.', 1)[1]: v for k, v in cfg.items() if k.startswith(arch + '.')})
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()}
-
-# %% ../nbs/50_tune.ipynb #eec664c1
-def _check_settings(space, source):
-    "Check the training settings of `space`: archs, views, losses, channels, rhythm, window, leads; returns the archs."
-    from heartai.data.transforms import check_channels, VIEWS
-    from heartai.data.physionet import window_spec, RHYTHM_COLS
-    for k in ('arch', 'view', 'loss', 'channels', 'augment', 'balance', 'rhythm', 'window', 'leads'):
-        if _options(space, k) is None: raise ValueError(f"{source}: {k} cannot be sampled from a range; give a value or a list")
-    archs = _options(space, 'arch')
-    for a in archs:
-        try: get_arch(a)
-        except (ValueError, TypeError) as e: raise ValueError(f"{source}: arch: {e}") from None
-    for v in _options(space, 'view'):
-        if v is not None and v not in VIEWS: raise ValueError(f"{source}: view: unknown view {v!r}; expected one of {VIEWS}")
-    for l in _options(space, 'loss'):
-        if l not in LOSSES: raise ValueError(f"{source}: loss: unknown loss {l!r}; expected one of {list(LOSSES)}")
-    for c in _options(space, 'channels'):
-        try: check_channels(_channels(c))
-        except ValueError as e: raise ValueError(f"{source}: channels: {e}") from None
-    for r in _options(space, 'rhythm'):
-        if not (isinstance(r, bool) or (isinstance(r, (list, tuple)) and r and all(c in RHYTHM_COLS for c in r))):
-            raise ValueError(f"{source}: rhythm: {r!r} is not true, false or a list of rhythm columns {list(RHYTHM_COLS)}")
-    for w in _options(space, 'window'):
-        try: window_spec(w)
-        except ValueError as e: raise ValueError(f"{source}: window: {e}") from None
-    for n in _options(space, 'leads'):
-        if n not in (1, 2) or isinstance(n, bool): raise ValueError(f"{source}: leads: {n!r} is not 1 or 2")
-    if not any(v is None or get_arch(a).takes(v) for a in archs for v in _options(space, 'view')):
-        raise ValueError(f"{source}: no arch in {archs} fits a view in {_options(space, 'view')}: 1D archs need view '1d', "
-                         f"2D archs (e.g. cnn2d) one of {tuple(v for v in VIEWS if v != '1d')}")
-    return archs
-
-# %% ../nbs/50_tune.ipynb #4f0d4748
-def _check_hyper(space, archs, source):
-    "Check that every other key of `space` is a hyperparameter of its architecture(s)."
-    for k in space:
-        if k in TRIAL_DEFAULTS: continue
-        if '.' in k:
-            a, hp = k.split('.', 1)
-            try: ps = get_arch(a).params
-            except ValueError as e: raise ValueError(f"{source}: {k}: {e}") from None
-            if hp not in ps or hp in ('c_in', 'n_out'):
-                raise ValueError(f"{source}: {k}: architecture {a!r} has no hyperparameter {hp!r}; accepted: {[p for p in ps if p not in ('c_in', 'n_out')]}")
-            continue
-        bad = [a for a in archs if k not in get_arch(a).params or k in ('c_in', 'n_out')]
-        if bad:
-            raise ValueError(f"{source}: {k!r} is not a training setting ({list(TRIAL_DEFAULTS)}) nor a hyperparameter of "
-                             f"architecture {bad[0]!r} (accepted: {[p for p in get_arch(bad[0]).params if p not in ('c_in', 'n_out')]}); "
-                             f"write '{bad[0]}.<name>' for a hyperparameter of one architecture")
-
-# %% ../nbs/50_tune.ipynb #02f4766b
-def check_space(space:dict,             # a search space
-                source:str='search space', # where it came from, for error messages
-               )->dict:
-    "Validate `space` (samplers, archs, views, losses, channels, rhythm, window, leads, arch hyperparameters); returns it."
-    if not isinstance(space, dict) or not space: raise ValueError(f"{source}: a search space must be a non-empty dict, got {space!r}")
-    for k, v in space.items():
-        if not isinstance(k, str) or not k: raise ValueError(f"{source}: keys must be names, got {k!r}")
-        if isinstance(v, list) and not v: raise ValueError(f"{source}: {k} is an empty choice")
-        if _options(space, k) is None: _sampler(k, v, source)
-    _check_hyper(space, _check_settings(space, source), source)
-    return space
-
-def load_space(path, # a TOML file: the space at the top level or in a [space] table
-              )->dict:
-    "Read and validate a search space from a TOML file."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no such search-space file")
-    try: d = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as e: raise ValueError(f"{path}: not valid TOML: {e}") from None
-    return check_space(d.get('space', d), source=str(path))
-
-# %% ../nbs/50_tune.ipynb #0379faaf
-def _ray_tune():
-    try: from ray import tune
-    except ImportError: raise ImportError("heartai.tune needs Ray Tune: pip install 'ray[tune]' (or heartai[tune])") from None
-    return tune
-
-def _enc(v): return v if _scalar(v) else json.dumps(list(v) if isinstance(v, tuple) else v)
-
-def space_to_ray(space:dict, # a search space (see `check_space`)
-                )->tuple:
-    "Ray Tune's search space for `space`, and the keys whose values are JSON-encoded."
-    tune, out, encoded = _ray_tune(), {}, set()
-    for k, v in check_space(space).items():
-        opts = _options(space, k)
-        if opts is None:
-            kind, lo, hi = _sampler(k, v, 'search space')
-            out[k] = {'loguniform': tune.loguniform, 'uniform': tune.uniform}[kind](lo, hi) if kind != 'randint' else tune.randint(int(lo), int(hi) + 1)
-            continue
-        if not all(_scalar(o) for o in opts): encoded.add(k)
-        enc = [_enc(o) for o in opts]
-        out[k] = tune.choice(enc) if isinstance(v, list) else enc[0]
-    return out, sorted(encoded)
-
-def decode_config(config:dict, # a trial's config
-                  encoded=(),  # keys whose values are JSON strings (from `space_to_ray`)
-                 )->dict:
-    "The trial settings of `config`: JSON values decoded, defaults filled in."
-    cfg = {**TRIAL_DEFAULTS, **config}
-    for k in encoded:
-        if isinstance(cfg.get(k), str): cfg[k] = json.loads(cfg[k])
-    return cfg
+__all__ = ['ray_session', 'TuneReport', 'sweep_data', 'SweepResult', 'tune', 'final_test', 'trial_id', 'trial_history',
+           'results_frame', 'summary_table', 'to_markdown', 'TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space',
+           'space_to_ray', 'decode_config']
 
 # %% ../nbs/50_tune.ipynb #f43819d8
 @contextmanager
@@ -230,7 +92,7 @@ def _trial(config, data=None, setup=None):
         else:
             df, splits = data[_data_key(cfg)]
             learn = build_learner(df, splits, s['classes'], arch, view, _channels(cfg['channels']), bs=int(cfg['bs']), loss=cfg['loss'],
-                                  augment=cfg['augment'], balance=bool(cfg['balance']), seed=s['seed'], rhythm=cfg['rhythm'],
+                                  augment=cfg['augment'], balance=bool(cfg['balance']), seed=s['seed'], rhythm=cfg['rhythm'], monitor=s['metric'],
                                   runs_dir=Path(ctx.get_trial_dir())/'runs', **_arch_kwargs(cfg, arch))
             t.attach(learn)
             seen = np.r_[learn.dls.train_ds.rows.numpy(), learn.dls.valid_ds.rows.numpy()]   # the rows the learner receives

@@ -28,17 +28,21 @@ __all__ = ['lead_columns', 'beat_array', 'ECGDataset', 'ECGDL', 'ECGDataLoaders'
 _LEAD_COL = re.compile(r'^(.+)_(\d+)$')
 
 # %% ../../nbs/04_data.block.ipynb #719e3c2a
+def _lead_sets(df)->dict:
+    "`{lead: ['<lead>_0', ..., '<lead>_186']}` for every complete set of per-lead sample columns of `df`."
+    found = {}
+    for c in df.columns:
+        m = _LEAD_COL.match(str(c))
+        if m: found.setdefault(m.group(1), []).append(c)
+    return {l: cs for l, cs in found.items() if [str(c) for c in cs] == [f'{l}_{i}' for i in range(BEAT_LEN)]}
+
 def lead_columns(df:pd.DataFrame, # a beats table
                  leads=None,      # lead names to use, in this order (default: all, in column order)
                  source:str='df', # what to call the table in error messages
                 )->dict:
     "The sample columns of each lead: `{'': SAMPLE_COLS}` for a one-lead table, else `{lead: ['<lead>_0', ...]}`."
     if all(c in df.columns for c in SAMPLE_COLS) and not leads: return {'': SAMPLE_COLS}
-    found = {}
-    for c in df.columns:
-        m = _LEAD_COL.match(str(c))
-        if m: found.setdefault(m.group(1), []).append(c)
-    found = {l: cs for l, cs in found.items() if [str(c) for c in cs] == [f'{l}_{i}' for i in range(BEAT_LEN)]}
+    found = _lead_sets(df)
     if leads:
         leads = [leads] if isinstance(leads, str) else list(leads)
         missing = [l for l in leads if l not in found]
@@ -479,7 +483,7 @@ def from_df(cls:ECGDataLoaders, df:pd.DataFrame, # a beats table: '0'..'186' (or
             splits=None,          # (train_idx, valid_idx) row positions, e.g. a `Splits`; `None`: random or `valid_df`
             valid_pct:float=0.2,  # fraction for validation of a random split
             valid_df:pd.DataFrame=None, # a separate validation table (instead of splitting `df`)
-            leads=None,           # lead names to use from a multi-lead table
+            leads=None,           # lead names to use; `None`: every lead of a table with several (`lead0`, `lead1`), else its one lead
             memmap=None,          # write the beats to this .npy and read them memory-mapped
             overwrite:bool=False, # replace an existing `memmap` file
             rhythm=None,          # `True`: the `RHYTHM_COLS` as a second input; or a list of columns; `None`: beats only
@@ -495,6 +499,7 @@ def from_df(cls:ECGDataLoaders, df:pd.DataFrame, # a beats table: '0'..'186' (or
     if TARGET not in df.columns:
         raise ValueError(f"df has no {TARGET!r} column: from_df needs labels; for unlabelled beats use dls.test_dl(df)")
     cols = rhythm_columns(df, rhythm)
+    if leads is None and len(sets := _lead_sets(df)) > 1: leads = list(sets)   # a records table's plain columns repeat lead 0
     X, lead_names = beat_array(df, leads)
     if memmap is not None: X = _save_npy(X, memmap, overwrite)
     side = side_array(df, cols) if cols else None

@@ -162,8 +162,9 @@ def _validate(df, src, vocab, length, label_col):
     y = _labels(df[label_col], src, vocab, label_col)
     out = pd.DataFrame(X, columns=SAMPLE_COLS, index=df.index, copy=False)
     out[TARGET] = y
-    for c in cols:
-        if c not in scols and c != label_col: out[c] = df[c]
+    extra = [c for c in cols if c not in scols and c != label_col]   # ids, other leads, rhythm: added at once (one concat)
+    if extra: out = pd.concat([out, df[extra]], axis=1)
+    out.attrs = dict(df.attrs)   # what the table says of itself (rate, window, leads) goes along
     return out
 
 # %% ../../nbs/01_data.core.ipynb #70263254
