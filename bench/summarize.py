@@ -22,12 +22,14 @@ def per_class(d, key): return ' · '.join(f"{c} {v:.3f}" for c, v in d[key].item
 # the training results files in the order the page shows them, with what the file alone does not say; any other
 # train*.json (e.g. train.json from `make bench`) follows, titled from its contents
 TRAIN_FILES = {'train_random_24ep.json': 'quiet machine', 'train_random_ptb.json': 'machine shared with 3 other jobs: seconds inflated',
-               'train_random_width8.json': None, 'train_inter.json': None, 'train_inter_width16.json': None}
+               'train_random_width8.json': None,
+               'train_inter.json': 'OLD protocol: DS2 was the validation set (best epoch chosen on it); superseded by the ablation below',
+               'train_inter_width16.json': 'OLD protocol: DS2 was the validation set; superseded'}
 
 def training_runs():
     "`(file name, task, result, note)` of every training result in bench/results/."
     names = [n for n in TRAIN_FILES if (RES/n).exists()]
-    names += sorted(p.name for p in RES.glob('train*.json') if p.name not in TRAIN_FILES)
+    names += sorted(p.name for p in RES.glob('train*.json') if p.name not in TRAIN_FILES and 'ablation' not in p.name)
     for n in names:
         d = load(n)
         tasks = [(k, d[k]) for k in ('random', 'inter') if isinstance(d.get(k), dict)]
@@ -104,6 +106,52 @@ def main():
                 f"median of {sp['runs']})", "",
                 f"- plain loop {sp['median_plain']} s, heartai (torch Adam) {sp['median_heartai']} s: ratio **{sp['ratio']}** (target ≤ 1.15); "
                 f"heartai with fastai's Adam {sp['median_heartai_fastai_adam']} s: ratio {sp['ratio_fastai_adam']}", ""]
+
+    ab = (load('train_inter_ablation.json') or {}).get('inter_ablation')
+    out += ["## New patients: DS1 → DS2 ablation (`bench_train.py --tasks inter --ablation` → `train_inter_ablation.json`)", ""]
+    if ab:
+        out += [f"- {ab['protocol']}; {ab['arch']} {ab.get('arch_kwargs') or ''}, loss {ab['loss']}, channels {ab['channels']}, "
+                f"augment {ab['augment']}, {ab['epochs']} epochs, seed {ab['seed']} (one seed: not a median)", "",
+                "| recipe | test recall N · S · V · F | test precision N · S · V · F | F1 over N,S,V,F | S: recall fitted on valid → reached on DS2 (precision) | V: same |",
+                "|---|---|---|---|---|---|"]
+        for name, r in ab['runs'].items():
+            if 'skipped' in r: out += [f"| {name} | skipped: {r['skipped']} | | | | |"]; continue
+            t, ft = r['test'], r['fitted_thresholds']
+            q = lambda d: ' · '.join(f"{d[c]:.3f}" for c in 'NSVF' if c in d)
+            fx = lambda c: (f"{ft[c]['valid_recall']:.3f} → {ft[c]['test_recall']:.3f} ({ft[c]['test_precision']:.3f})"
+                            if c in ft and 'test_recall' in ft[c] else '–')
+            out += [f"| {name} | {q(t['recall'])} | {q(t['precision'])} | {r['test_f1_nsvf']:.3f} | {fx('S')} | {fx('V')} |"]
+        out += [""]
+    else: out += ["not run", ""]
+
+    pb = load('published.json')
+    out += ["## Beats that match the published files (`bench_published.py` → `published.json`)", ""]
+    if pb:
+        for k in ('default', 'lead_first', 'before'):
+            if k not in pb: continue
+            m = pb[k]['match']
+            out += [f"- {pb[k]['method']}: {pb[k]['n_beats']:,} beats; nearest-neighbour RMS per sample against the {pb['n_published']} "
+                    f"published sample beats: median {m['rms_q50']:.4f} (5–95 %: {m['rms_q05']:.4f}–{m['rms_q95']:.4f}); "
+                    f"exact {m['exact']}/{m['n']}; label agreement {m['label_agreement']:.3f}"]
+        out += [""]
+    else: out += ["not run", ""]
+
+    cf = load('crossformat.json')
+    out += ["## Cross-format (`bench_crossformat.py` → `crossformat.json`)", ""]
+    if cf:
+        own, pub = cf['own_valid'], cf['published_sample']['per_class']
+        out += [f"- {cf['protocol']}; {cf['arch']} {cf['hp'] or ''} ({cf['params']:,} parameters), {cf['epochs']} epochs",
+                f"- own validation: accuracy {pct(own['accuracy'])}, macro F1 {own['f1_macro']:.3f}",
+                "", "| class | recall, own validation | recall, published sample (95 % interval) | gap, points |", "|---|---|---|---|"]
+        for c, g in cf['recall_gap_points'].items():
+            out += [f"| {c} | {own['recall'][c]:.3f} | {pub[c]['recall']:.2f} ({pub[c]['ci95'][0]:.2f}–{pub[c]['ci95'][1]:.2f}, n={pub[c]['n']}) | {g:+.1f} |"]
+        b = cf['direction_b']
+        out += ["", f"- all gaps within 3 points: {'yes' if cf['within_3_points'] else 'no'} (largest {cf['max_abs_gap_points']:.1f}; "
+                f"100 beats per class give intervals of about ±5 points)",
+                f"- direction B, the same model on heartai's default beats (lead='auto') at the sample's annotations: same decision on "
+                f"{100*b['same_decision']:.1f} % of {b['n']}; accuracy {pct(b['accuracy_on_published'])} on the published beats vs "
+                f"{pct(b['accuracy_on_heartai_default'])} on heartai's", ""]
+    else: out += ["not run", ""]
 
     pr = load('predict.json')
     out += ["## Prediction (`bench_predict.py` → `predict.json`)", ""]
