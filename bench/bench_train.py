@@ -69,12 +69,12 @@ def task_random(df, a, res, tmp):
     from heartai.learner import export_model
     from heartai.training import build_learner, fit
     splits = split_random(df, valid_pct=0.2, seed=0)
-    learn = build_learner(df, splits, 'mitbih', a.arch, bs=a.bs, seed=0, runs_dir=tmp/'runs', monitor='accuracy', **a.arch_kwargs)
+    learn = build_learner(df, splits, 'mitbih', a.arch, bs=a.bs, seed=0, runs_dir=tmp/'runs', monitor='accuracy', rhythm=a.rhythm, **a.arch_kwargs)
     clock = quiet(learn)
     t = time.perf_counter(); fit(learn, a.epochs, a.lr); secs = time.perf_counter() - t
     hist = pd.read_csv(learn.run_dir/'history.csv')
     reach = [t_ for t_, acc in zip(clock.times, hist.accuracy) if acc >= 0.985]
-    r = dict(protocol=splits.protocol, arch=a.arch, arch_kwargs=a.arch_kwargs, params=sum(p.numel() for p in learn.model.parameters()), epochs=a.epochs,
+    r = dict(protocol=splits.protocol, rhythm=a.rhythm, arch=a.arch, arch_kwargs=a.arch_kwargs, params=sum(p.numel() for p in learn.model.parameters()), epochs=a.epochs,
              bs=a.bs, lr=a.lr, train_seconds=round(secs, 1), seconds_to_98_5=round(reach[0], 1) if reach else None,
              epoch_accuracy=[round(x, 4) for x in hist.accuracy], **per_class(learn))
     export_model(learn, tmp/'mitbih_model', overwrite=True)
@@ -251,7 +251,7 @@ def main():
     ap.add_argument('--speed-runs', type=int, default=3); ap.add_argument('--out', default=None, help="results JSON (default bench/results/train.json; with --ablation train_inter_ablation.json)")
     ap.add_argument('--seeds', default='0,1,2', help="inter: training seeds; the median over them is reported with each seed's numbers")
     ap.add_argument('--split-seed', type=int, default=0, help="inter: seed of the choice of the held-out DS1 validation patients")
-    ap.add_argument('--rhythm', action='store_true', help="inter: the rhythm side input")
+    ap.add_argument('--rhythm', action='store_true', help="random and inter: the rhythm side input (RR intervals from the records' R-peaks)")
     ap.add_argument('--window', default='kachuee', help="inter: beat window, kachuee or pqrst[:BEFORE:AFTER]")
     ap.add_argument('--leads', type=int, choices=(1, 2), default=1, help="inter: leads per beat")
     ap.add_argument('--ablation', action='store_true', help="inter: beat only / + rhythm / + P-wave window / + second lead, on the first seed")
