@@ -56,14 +56,15 @@ def main(argv=None):
                 print(f"cold run {i+1}/{a.runs}: {cold[-1]:.2f} s ({len(df)} beats)", flush=True)
             t = time.perf_counter(); df2 = beats_from_records(a.src, n_workers=a.workers, progress=False)
             cached = time.perf_counter() - t
-            from heartai.data.physionet import _cache_key, _find_records, _file_sha256
+            from heartai.data.physionet import _cache_key, _find_records
+            from heartai.core import sha256
             root, recs = _find_records(a.src, None)
             keys = []
             for _ in range(3):
                 t = time.perf_counter(); _cache_key(root, recs, {}); keys.append(time.perf_counter() - t)
             n_bytes = sum(f.stat().st_size for r in recs for f in root.glob(f'{r}.*') if f.is_file())
             fn = next(cache_dir('beats').glob('*.parquet'))
-            t = time.perf_counter(); _file_sha256(fn); t_digest = time.perf_counter() - t; cache_bytes = fn.stat().st_size
+            t = time.perf_counter(); sha256(fn); t_digest = time.perf_counter() - t; cache_bytes = fn.stat().st_size
             if df2.shape != df.shape: raise RuntimeError(f"cached table has shape {df2.shape}, built table {df.shape}")
         finally:
             if old_home is None: os.environ.pop('HEARTAI_HOME', None)

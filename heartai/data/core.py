@@ -10,7 +10,7 @@ import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.csv as pacsv, pyarrow.parquet as pq
 from pandas.api.types import is_numeric_dtype, is_bool_dtype, is_integer_dtype
 from fastcore.meta import delegates
-from ..core import BEAT_LEN, SAMPLE_COLS, TARGET, get_vocab
+from ..core import BEAT_LEN, SAMPLE_COLS, TARGET, get_vocab, atomic_write
 
 # %% auto #0
 __all__ = ['CSV_EXTS', 'PARQUET_EXTS', 'LENGTHS', 'BeatsError', 'validate_beats', 'read_beats', 'write_beats', 'mitbih_beats',
@@ -292,12 +292,7 @@ def write_beats(df:pd.DataFrame,   # a beats table
     if path.exists() and not overwrite: raise BeatsError(f"{path}: file exists; pass overwrite=True to replace it")
     df = validate_beats(df, source=f"{path} (table to write)", classes=classes)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
-    return path
+    return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False), overwrite=True)   # existence was checked above
 
 # %% ../../nbs/01_data.core.ipynb #becdefd6
 @delegates(read_beats, but=['classes'])

@@ -13,15 +13,15 @@ import numpy as np, pandas as pd, wfdb
 from wfdb import processing
 from scipy.signal import resample_poly
 from fastprogress.fastprogress import progress_bar
-from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, MITBIH, PTB, get_vocab, data_dir, cache_dir, synth_beats, _check_seed
+from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, MITBIH, PTB, get_vocab, data_dir, cache_dir, synth_beats, _check_seed, sha256, atomic_write
 from .windows import (WINDOW_S, RR_FACTOR, WINDOWS, RHYTHM_COLS, N_LOCAL, DEFAULT_RR, PUBLISHED_FS, cut_beats,
                                   window_spec, window_params, beat_fs, cut_window, cut_published, rhythm_features)
 
 # %% auto #0
 __all__ = ['DETECTORS', 'PTB_DIAGNOSES', 'CODE_VERSION', 'META_COLS', 'PHYSIONET_DBS', 'PHYSIONET_URL', 'DS1', 'DS2', 'PACED',
            'N_VALID', 'RecordError', 'synth_record', 'beats_from_records', 'ChecksumError', 'SumsCheck',
-           'read_sha256sums', 'sha256', 'verify_sha256sums', 'download_physionet', 'Splits', 'split_random',
-           'split_interpatient', 'split_patient_kfold']
+           'read_sha256sums', 'verify_sha256sums', 'download_physionet', 'Splits', 'split_random', 'split_interpatient',
+           'split_patient_kfold']
 
 # %% ../../nbs/02_data.physionet.ipynb #b4335bee
 class RecordError(ValueError):
@@ -252,30 +252,24 @@ def _pool_fn():
     return _record_outcome
 
 # %% ../../nbs/02_data.physionet.ipynb #06bb6234
-def _file_sha256(path)->str:
-    "SHA-256 hex digest of the bytes of `path`."
-    with open(path, 'rb') as f: return hashlib.file_digest(f, 'sha256').hexdigest()
-
 def _cache_key(root, records, params):
     "Hash of everything the beats depend on: each record's files' bytes, the names, the parameters and `CODE_VERSION`."
     files = {}
     for r in records:
         p = root/r
-        files[r] = sorted((f.name, _file_sha256(f)) for f in p.parent.glob(glob.escape(p.name) + '.*') if f.is_file())
+        files[r] = sorted((f.name, sha256(f)) for f in p.parent.glob(glob.escape(p.name) + '.*') if f.is_file())
     blob = json.dumps(dict(records=records, files=files, params=params, code=CODE_VERSION), sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 # %% ../../nbs/02_data.physionet.ipynb #86c81a3e
 def _table_meta(df, path)->dict:
     "What a cached table must be: rows, column dtypes and the SHA-256 of its parquet file."
-    return dict(rows=len(df), dtypes={str(c): str(t) for c, t in df.dtypes.items()}, sha256=_file_sha256(path), code=CODE_VERSION)
+    return dict(rows=len(df), dtypes={str(c): str(t) for c, t in df.dtypes.items()}, sha256=sha256(path), code=CODE_VERSION)
 
 def _write_cache(fn, df):
     "Write `df` to parquet `fn` and its record `fn.json`, each through a temporary file."
-    side, tmp = fn.with_suffix('.json'), fn.with_name(f'.{fn.name}.{os.getpid()}.tmp')
-    df.to_parquet(tmp)
-    stmp = side.with_name(f'.{side.name}.{os.getpid()}.tmp'); stmp.write_text(json.dumps(_table_meta(df, tmp)))
-    os.replace(tmp, fn); os.replace(stmp, side)
+    atomic_write(fn, df.to_parquet, overwrite=True)   # a crash between the two writes leaves a table its record does not match: rebuilt
+    atomic_write(fn.with_suffix('.json'), json.dumps(_table_meta(df, fn)), overwrite=True)
 
 def _read_cache(fn):
     "The table cached at `fn`, or None with a warning that names the file and the reason when it cannot be trusted."
@@ -283,7 +277,7 @@ def _read_cache(fn):
     try: want = json.loads(side.read_text())
     except (OSError, ValueError): why = f"its record {side.name} is missing or unreadable"
     else:
-        why = "its content is not what was written (SHA-256 differs)" if _file_sha256(fn) != want.get('sha256') else None
+        why = "its content is not what was written (SHA-256 differs)" if sha256(fn) != want.get('sha256') else None
         if why is None:
             try:
                 df = pd.read_parquet(fn)
@@ -408,13 +402,6 @@ def read_sha256sums(path)->dict:
         out[f] = m.group(1).lower()
     return out
 
-def sha256(path, chunk:int=1<<20)->str:
-    "SHA-256 hex digest of a file."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        while b := f.read(chunk): h.update(b)
-    return h.hexdigest()
-
 def verify_sha256sums(dest,                      # directory the files live in
                       sums='SHA256SUMS.txt',     # the checksum file (relative to `dest`, or a path)
                       files=None,                # only these relative paths (default: every file listed)
@@ -436,12 +423,10 @@ def verify_sha256sums(dest,                      # directory the files live in
 def _fetch(url, path):
     "Download `url` to `path` atomically (temporary file, then rename)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.part')
-    try:
+    def _get(tmp):
         with urllib.request.urlopen(url, timeout=60) as r, open(tmp, 'wb') as f: shutil.copyfileobj(r, f, 1 << 20)
-    except OSError as e:
-        tmp.unlink(missing_ok=True); raise OSError(f"Could not download {url}: {e}") from None
-    os.replace(tmp, path)
+    try: atomic_write(path, _get, overwrite=True)
+    except OSError as e: raise OSError(f"Could not download {url}: {e}") from None
 
 # %% ../../nbs/02_data.physionet.ipynb #9991cefd
 def download_physionet(db:str,              # 'mitdb' (MIT-BIH Arrhythmia) or 'ptbdb' (PTB Diagnostic ECG)
