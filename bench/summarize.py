@@ -34,7 +34,9 @@ def training_runs():
         d = load(n)
         tasks = [(k, d[k]) for k in ('random', 'inter') if isinstance(d.get(k), dict)]
         if not tasks and 'protocol' in d and 'recall' in d: tasks = [('inter' if 'inter-patient' in d['protocol'] else 'random', d)]
-        for k, r in tasks: yield n, k, r, r.get('note') or TRAIN_FILES.get(n)
+        for k, r in tasks:
+            if 'median' in r: continue   # the honest inter-patient runs (median over seeds) have their own section
+            yield n, k, r, r.get('note') or TRAIN_FILES.get(n)
 
 def title(task, r):
     if task == 'inter': return 'MIT-BIH DS1 → DS2'
@@ -106,6 +108,22 @@ def main():
                 f"median of {sp['runs']})", "",
                 f"- plain loop {sp['median_plain']} s, heartai (torch Adam) {sp['median_heartai']} s: ratio **{sp['ratio']}** (target ≤ 1.15); "
                 f"heartai with fastai's Adam {sp['median_heartai_fastai_adam']} s: ratio {sp['ratio_fastai_adam']}", ""]
+
+    for p in sorted(RES.glob('train*.json')):
+        r = (load(p.name) or {}).get('inter')
+        if not isinstance(r, dict) or 'median' not in r: continue
+        m, seeds = r['median'], r['seeds']
+        q = lambda d: ' · '.join(f"{d[c]:.3f}" for c in 'NSVF' if c in d)
+        out += [f"## New patients: DS1 → DS2, median of seeds {seeds} (`{p.name}`)", "",
+                f"- {r['protocol']}; {r['arch']} {r.get('arch_kwargs') or ''}, loss {r['loss']}, channels {r['channels']}, augment {r['augment']}, "
+                f"{r['epochs']} epochs; rhythm {r.get('rhythm')}, window {r.get('window')}, leads {r.get('leads')}",
+                f"- DS2 recall N · S · V · F {q(m['test_recall'])}; precision {q(m['test_precision'])}; F1 over N,S,V,F {m['test_f1_nsvf']:.3f}"]
+        for c, d in m.get('fitted_thresholds', {}).items():
+            out += [f"- {c}: threshold fitted on valid for recall {d.get('target')}: recall {d.get('valid_recall', float('nan')):.3f} on valid → "
+                    f"{d.get('test_recall', float('nan')):.3f} on DS2 at precision {d.get('test_precision', float('nan')):.3f}"]
+        for x in r['runs']:
+            out += [f"- seed {x['seed']}: DS2 recall {q(x['test']['recall'])}, precision {q(x['test']['precision'])}, F1 N,S,V,F {x['test_f1_nsvf']:.3f}"]
+        out += [""]
 
     ab = (load('train_inter_ablation.json') or {}).get('inter_ablation')
     out += ["## New patients: DS1 → DS2 ablation (`bench_train.py --tasks inter --ablation` → `train_inter_ablation.json`)", ""]
