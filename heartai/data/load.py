@@ -36,24 +36,24 @@ def guess_classes(y)->str|None:
     return 'mitbih' if 2 <= hi <= 4 else 'ptb' if 0 <= hi <= 1 else None
 
 # %% ../../nbs/05_data.load.ipynb #810855a8
+def _headers(src, records)->dict:
+    "The WFDB header of every record, by record name (`src`: the folder of the records, or one record)."
+    import wfdb
+    src = Path(src).expanduser().resolve()
+    root = src if src.is_dir() else src.parent
+    return {r: wfdb.rdheader(str(root/r)) for r in records}
+
 def records_fs(src,     # the folder of WFDB records (or the one record) the beats were read from
                records, # record names as in the beats' `record` column
               )->dict:
     "Sampling rate of every record, by record name."
-    import wfdb
-    src = Path(src).expanduser().resolve()
-    root = src if src.is_dir() else src.parent
-    return {r: float(wfdb.rdheader(str(root/r)).fs) for r in records}
+    return {r: float(h.fs) for r, h in _headers(src, records).items()}
 
 def record_durations(src,     # the folder of WFDB records (or the one record) the beats were read from
                      records, # record names as in the beats' `record` column
                     )->dict:
     "Duration of every record in seconds (samples / sampling rate), by record name."
-    import wfdb
-    src = Path(src).expanduser().resolve()
-    root = src if src.is_dir() else src.parent
-    hs = {r: wfdb.rdheader(str(root/r)) for r in records}
-    return {r: float(h.sig_len) / float(h.fs) for r, h in hs.items()}
+    return {r: float(h.sig_len) / float(h.fs) for r, h in _headers(src, records).items()}
 
 # %% ../../nbs/05_data.load.ipynb #fe3e1c38
 def table_leads(df:pd.DataFrame)->list|None:
