@@ -4,7 +4,7 @@
 
 # %% ../nbs/31_calibration.ipynb #5072a2d7
 from __future__ import annotations
-import json, math, numbers, os, uuid
+import json, math, numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F

@@ -63,7 +63,7 @@ def make_parser()->argparse.ArgumentParser:
     force.add_argument('--force', action='store_true', help="replace an existing output (once the new one is complete)")
     p = _Parser(prog='heartai', parents=[common], description="Classify single ECG heartbeats: data, training, tuning, prediction, reports.")
     p.add_argument('--version', action='version', version=f'heartai {heartai.__version__}')
-    subs, groups = {(): p.add_subparsers(title='commands', metavar='COMMAND')}, {}
+    subs = {(): p.add_subparsers(title='commands', metavar='COMMAND')}
     for name, (help, fn, add_args, takes_force) in _CMDS.items():
         *group, leaf = name.split()
         sp = subs[tuple(group)].add_parser(leaf, parents=[common] + [force] * takes_force, help=help, description=help)

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/01_data.core.ipynb #b3dc8a07
 from __future__ import annotations
-import os, csv, gzip, uuid
+import csv, gzip
 from pathlib import Path
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.csv as pacsv, pyarrow.parquet as pq
@@ -93,7 +93,7 @@ def _labels(s, src, vocab=None, name=TARGET)->np.ndarray:
     if vocab is not None:
         allowed = f"allowed: labels 0..{len(vocab)-1} or codes {' '.join(vocab.codes)}"
     if is_numeric_dtype(s) and not is_bool_dtype(s):
-        v, text = s.to_numpy(dtype=np.float64, na_value=np.nan), None
+        v = s.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         miss = s.isna().to_numpy()
         t = s.astype(object).where(~miss, '').astype(str).str.strip()
