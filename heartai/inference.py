@@ -105,13 +105,14 @@ def _beats_tensor(beats, leads)->torch.Tensor:
     return X
 
 # %% ../nbs/21_inference.ipynb #5f17f9fe
-def predict_logits(model,             # a model from `heartai.learner.load_ecg_model` (its config in `model.heartai_config`)
+def predict_logits(model,             # a model from `heartai.learner.load_ecg_model` (its config in `model.heartai_config`), or `heartai.onnx.OnnxModel`
                    beats,             # a beats table or an array (n, 187) / (n, leads, 187)
                    bs:int=PREDICT_BS, # beats per batch
                    fast:bool=True,    # use `fast_model` on a CPU
                    progress:bool=False, # show a progress bar
                   )->torch.Tensor:
     "Logits `(n, classes)` of `model` for `beats`, with the model's channels and view rebuilt from its config."
+    if not isinstance(model, nn.Module): return model.logits(beats, bs=bs, progress=progress)   # another runtime (`heartai.onnx`)
     cfg = model.heartai_config
     R = rhythm_inputs(cfg, beats)   # first: beats without R-peak times are refused for that, whatever else they lack
     X = _beats_tensor(beats, list((cfg.get('data') or {}).get('leads') or ['lead0']))
