@@ -14,7 +14,7 @@ from .data.load import is_record
 
 # %% auto #0
 __all__ = ['CLIError', 'UsageError', 'register', 'make_parser', 'main', 'cmd_data_download', 'cmd_data_build', 'cmd_data_info',
-           'cmd_train', 'cmd_predict', 'cmd_report', 'cmd_tune', 'cmd_demo']
+           'cmd_train', 'cmd_predict', 'cmd_export', 'cmd_report', 'cmd_tune', 'cmd_demo']
 
 # %% ../nbs/60_cli.ipynb #4940e2fa
 class CLIError(Exception):
@@ -321,23 +321,32 @@ def _train_args(t):
 
 register('train', "train a model into a run directory", cmd_train, _train_args, force=True)
 
+# %% ../nbs/60_cli.ipynb #6edc6b22
+def _predict_model(path):
+    "The model `heartai predict` runs: an `.onnx` file with onnxruntime (`heartai.onnx`), else an exported model or run directory."
+    if Path(path).suffix.lower() == '.onnx':
+        from heartai.onnx import load_onnx_model
+        return load_onnx_model(path)
+    from heartai.learner import load_ecg_model
+    return load_ecg_model(path)
+
 # %% ../nbs/60_cli.ipynb #ffabc8fd
 def cmd_predict(args):
     "Classify the beats of a beats file or a WFDB record (`heartai.inference`)."
-    from heartai.learner import load_ecg_model
     from heartai.data.load import load_beats
     from heartai.inference import operating_point, predict_table, data_settings
     say, out = _say(args), Path(args.output).absolute()
     per_rec = out.with_name(out.stem + '.records.csv')
     _refuse_existing(out, args.force)
     if is_record(args.input) or Path(args.input).is_dir(): _refuse_existing(per_rec, args.force)
-    if not Path(args.model).exists(): raise CLIError(f"{args.model}: no such model (an exported model or a run directory)")
+    if not Path(args.model).exists(): raise CLIError(f"{args.model}: no such model (an exported model, a run directory or an .onnx file)")
     _need_input(args.input, f"no such beats file, folder of WFDB records, or record ({Path(args.input).name}.hea)")
-    model = load_ecg_model(args.model)
+    model = _predict_model(args.model)
     try: op, src = operating_point(model.heartai_config, _kv(args.threshold, '--threshold', float), args.operating_point)
     except ValueError as e:
         if args.threshold: raise UsageError(f"--threshold: {e}") from None
         raise
+    if op is None and getattr(model, 'operating_point', None) is not None: op, src = model.operating_point, f"in {args.model}"   # ONNX: in the file
     if op is not None and src != 'thresholds': say(f"decisions at the operating point {src}: {op}")
     t0 = time.time()
     df, classes, kind = load_beats(args.input, 'auto', labelled=False, detector=args.detector, lead=args.lead, progress=not args.quiet,
@@ -365,7 +374,7 @@ def _write_records(args, tab, path, say):
 # %% ../nbs/60_cli.ipynb #9ac2e8ba
 def _predict_args(s):
     from heartai.inference import PREDICT_BS
-    s.add_argument('model', help="an exported model directory or a run directory")
+    s.add_argument('model', help="an exported model directory, a run directory, or an .onnx file of `heartai export` (run with onnxruntime)")
     s.add_argument('input', help="a beats file (CSV/parquet, labels optional), a folder of WFDB records, or a record (path without extension)")
     s.add_argument('-o', '--output', required=True, help="the CSV to write")
     s.add_argument('--threshold', action='append', metavar='CLASS=THR', help="decide CLASS when its probability >= THR (repeatable; first wins)")
@@ -374,6 +383,27 @@ def _predict_args(s):
     s.add_argument('--bs', type=int, default=PREDICT_BS, help="beats per batch")
 
 register('predict', "classify beats with a trained model", cmd_predict, _predict_args, force=True)
+
+# %% ../nbs/60_cli.ipynb #068730cb
+def cmd_export(args):
+    "Write the model of a run as one ONNX file (`heartai.onnx.export_onnx`)."
+    from heartai.onnx import export_onnx
+    out = Path(args.output).absolute()
+    if out.suffix.lower() != '.onnx': raise UsageError(f"-o must end in .onnx (how `heartai predict` knows the format), got {out.name}")
+    _refuse_existing(out, args.force)
+    if not Path(args.run).exists(): raise CLIError(f"{args.run}: no such run or model directory")
+    t = time.time()
+    f = export_onnx(args.run, out, overwrite=args.force)
+    _say(args)(f"{args.run} -> {f} ({f.stat().st_size / 1e3:,.0f} kB, checked against PyTorch) in {time.time() - t:.1f} s\n"
+               f"classify with onnxruntime: heartai predict {f} BEATS -o predictions.csv")
+
+# %% ../nbs/60_cli.ipynb #7bbae5ea
+def _export_args(s):
+    s.add_argument('run', help="a run directory of `heartai train`, or an exported model directory")
+    s.add_argument('--format', choices=['onnx'], default='onnx', help="onnx: one file for onnxruntime, the input recipe in its metadata")
+    s.add_argument('-o', '--output', required=True, help="the file to write (.onnx)")
+
+register('export', "write a trained model as one ONNX file", cmd_export, _export_args, force=True)
 
 # %% ../nbs/60_cli.ipynb #1fc62eb3
 def cmd_report(args):
