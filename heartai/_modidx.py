@@ -243,6 +243,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'heartai.data.load': { 'heartai.data.load._headers': ('data.load.html#_headers', 'heartai/data/load.py'),
                                    'heartai.data.load._labelled': ('data.load.html#_labelled', 'heartai/data/load.py'),
                                    'heartai.data.load._missing': ('data.load.html#_missing', 'heartai/data/load.py'),
+                                   'heartai.data.load._plausible': ('data.load.html#_plausible', 'heartai/data/load.py'),
                                    'heartai.data.load.count_beats': ('data.load.html#count_beats', 'heartai/data/load.py'),
                                    'heartai.data.load.guess_classes': ('data.load.html#guess_classes', 'heartai/data/load.py'),
                                    'heartai.data.load.is_record': ('data.load.html#is_record', 'heartai/data/load.py'),
