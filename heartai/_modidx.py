@@ -507,6 +507,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'heartai.inference': { 'heartai.inference._beats_tensor': ('inference.html#_beats_tensor', 'heartai/inference.py'),
                                    'heartai.inference._fold_bn': ('inference.html#_fold_bn', 'heartai/inference.py'),
                                    'heartai.inference.data_settings': ('inference.html#data_settings', 'heartai/inference.py'),
+                                   'heartai.inference.decide': ('inference.html#decide', 'heartai/inference.py'),
                                    'heartai.inference.fast_model': ('inference.html#fast_model', 'heartai/inference.py'),
                                    'heartai.inference.model_inputs': ('inference.html#model_inputs', 'heartai/inference.py'),
                                    'heartai.inference.operating_point': ('inference.html#operating_point', 'heartai/inference.py'),
