@@ -334,7 +334,7 @@ def _predict_model(path):
 def cmd_predict(args):
     "Classify the beats of a beats file or a WFDB record (`heartai.inference`)."
     from heartai.data.load import load_beats
-    from heartai.inference import operating_point, predict_table, data_settings
+    from heartai.inference import operating_point, predict_table, data_settings, UNCLASSIFIABLE
     say, out = _say(args), Path(args.output).absolute()
     per_rec = out.with_name(out.stem + '.records.csv')
     _refuse_existing(out, args.force)
@@ -360,7 +360,8 @@ def cmd_predict(args):
     _write_file(out, args.force, lambda p: tab.to_csv(p, index=False))
     if kind == 'records': _write_records(args, tab, per_rec, say)
     say(f"{len(tab)} beats ({kind}) classified in {t2 - t1:.2f} s ({len(tab) / max(t2 - t1, 1e-9):,.0f} beats/s; reading took {t1 - t0:.1f} s)")
-    say(f"predicted: {tab.pred.value_counts().to_dict()}; flagged: {int(tab.flag.sum())} of {len(tab)}\nwritten to {out}")
+    say(f"predicted: {tab.pred.value_counts().to_dict()}; flagged: {int(tab.flag.sum())} of {len(tab)}"
+        f"{f' (unclassifiable: {int((tab.decision == UNCLASSIFIABLE).sum())}, see the quality column)' if (tab.decision == UNCLASSIFIABLE).any() else ''}\nwritten to {out}")
 
 # %% ../nbs/60_cli.ipynb #7a87b8f9
 def _write_records(args, tab, path, say):

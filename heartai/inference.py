@@ -4,15 +4,16 @@
 
 # %% ../nbs/21_inference.ipynb #98904611
 from __future__ import annotations
-import copy
+import copy, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn
 from .core import TARGET
+from .data.core import beat_quality, QUALITY_OK
 
 # %% auto #0
-__all__ = ['PREDICT_BS', 'model_inputs', 'rhythm_inputs', 'data_settings', 'fast_model', 'predict_logits', 'operating_point',
-           'predict_table', 'record_summary']
+__all__ = ['PREDICT_BS', 'UNCLASSIFIABLE', 'NOT_FINITE', 'model_inputs', 'rhythm_inputs', 'data_settings', 'fast_model',
+           'predict_logits', 'operating_point', 'decide', 'predict_table', 'record_summary']
 
 # %% ../nbs/21_inference.ipynb #389b2e42
 def model_inputs(cfg:dict, # an exported model's config (`read_model_config`, or `model.heartai_config`)
@@ -145,6 +146,30 @@ def operating_point(cfg:dict,        # the model's config (`model.heartai_config
     if op.vocab != vocab: raise ValueError(f"{f}: the operating point is for classes {op.vocab}, the model has {vocab}")
     return op, f
 
+# %% ../nbs/21_inference.ipynb #1b86307e
+UNCLASSIFIABLE = 'unclassifiable'   # the decision (and pred) of a beat heartai cannot classify
+NOT_FINITE = 'model output not finite (NaN or inf)'   # the quality of a beat whose model outputs are not finite
+
+# %% ../nbs/21_inference.ipynb #9912025b
+def decide(logits,       # model outputs `(beats, classes)`: a tensor or an array (torch, ONNX, …)
+           classes,      # the class codes, in the order of the outputs
+           op=None,      # an `OperatingPoint` (its temperature and thresholds), or None: softmax and the most probable class
+           quality=None, # per beat 'ok' or 'implausible: …' (`heartai.data.core.beat_quality`); None: every beat 'ok'
+          )->pd.DataFrame:
+    "Columns pred, prob_<class>, quality, decision, flag; an implausible beat or non-finite outputs: 'unclassifiable', flagged."
+    L = logits.detach().float().cpu().numpy() if isinstance(logits, torch.Tensor) else np.asarray(logits, dtype=np.float32)
+    classes = [str(c) for c in classes]
+    if L.ndim != 2 or L.shape[1] != len(classes): raise ValueError(f"outputs of shape {L.shape} for {len(classes)} classes {classes}")
+    q = np.full(len(L), QUALITY_OK, dtype=object) if quality is None else np.asarray(quality, dtype=object)
+    if q.shape != (len(L),): raise ValueError(f"quality has shape {q.shape} for {len(L)} beats")
+    q = np.where((q == QUALITY_OK) & ~np.isfinite(L).all(1), NOT_FINITE, q)
+    ok, P = q == QUALITY_OK, np.full(L.shape, np.nan, np.float32)
+    if ok.any(): P[ok] = op.probs(L[ok]) if op is not None else torch.softmax(torch.from_numpy(L[ok]).double(), 1).float().numpy()
+    pred, dec = np.full(len(L), UNCLASSIFIABLE, dtype=object), np.full(len(L), UNCLASSIFIABLE, dtype=object)
+    if ok.any(): pred[ok], dec[ok] = np.array(classes)[P[ok].argmax(1)], np.array(classes)[op.apply(P[ok]) if op is not None else P[ok].argmax(1)]
+    return pd.DataFrame({'pred': pred, **{f'prob_{c}': P[:, i].round(5) for i, c in enumerate(classes)},
+                         'quality': q, 'decision': dec, 'flag': dec != classes[0]})
+
 # %% ../nbs/21_inference.ipynb #2c455646
 def predict_table(model,              # a model from `heartai.learner.load_ecg_model`
                   df,                 # beats: a beats table, optionally with record, rpeak, fs and target columns
@@ -152,10 +177,11 @@ def predict_table(model,              # a model from `heartai.learner.load_ecg_m
                   bs:int=PREDICT_BS,  # beats per batch
                   progress:bool=False, # show a progress bar
                  )->pd.DataFrame:
-    "One row per beat of `df`: where it is, the most probable class, every class probability, the decision and the flag."
-    vocab = [str(v) for v in model.heartai_config['vocab']]
+    "One row per beat of `df`: where it is, the most probable class, every class probability, its quality, the decision and the flag."
+    cfg = model.heartai_config
+    vocab = [str(v) for v in cfg['vocab']]
     logits = predict_logits(model, df, bs=bs, progress=progress)
-    probs = op.probs(logits) if op is not None else torch.softmax(logits.double(), 1).float().numpy()
+    quality = beat_quality(_beats_tensor(df, list((cfg.get('data') or {}).get('leads') or ['lead0'])).numpy())
     out = pd.DataFrame({'record': df['record'].astype(str).to_numpy() if 'record' in df.columns else '', 'beat': np.arange(len(df))})
     if 'rpeak' in df.columns:
         out['rpeak'] = df['rpeak'].to_numpy()
@@ -163,20 +189,20 @@ def predict_table(model,              # a model from `heartai.learner.load_ecg_m
     if TARGET in df.columns:
         y = df[TARGET].to_numpy()
         out['true'] = np.where((y >= 0) & (y < len(vocab)), np.array(vocab + [''])[np.clip(y, 0, len(vocab))], '')
-    out['pred'] = np.array(vocab)[probs.argmax(1)]
-    for i, c in enumerate(vocab): out[f'prob_{c}'] = probs[:, i].round(5)
-    dec = op.apply(probs) if op is not None else probs.argmax(1)
-    out['decision'], out['flag'] = np.array(vocab)[dec], dec != 0
+    out = pd.concat([out, decide(logits, vocab, op, quality)], axis=1)
+    bad = out['quality'][out['quality'] != QUALITY_OK]
+    if len(bad): warnings.warn(f"{len(bad)} of {len(out)} beats are unclassifiable (decision {UNCLASSIFIABLE!r}, flagged): "
+                               + '; '.join(f"{n} {why}" for why, n in bad.str.split(' [(]').str[0].value_counts().items()))
     return out
 
 # %% ../nbs/21_inference.ipynb #9cb45965
 def record_summary(table:pd.DataFrame, # a `predict_table` (its `record`, `decision`, `flag` and `prob_<class>` columns)
                    durations:dict=None, # {record: seconds} (e.g. `heartai.data.load.record_durations`)
                   )->pd.DataFrame:
-    "One row per record: duration, beats per class, PVC (V) burden in %, S and V beats per hour, flagged beats."
+    "One row per record: duration, beats per class and unclassifiable, PVC (V) burden in % of all beats, S and V beats per hour, flagged beats."
     vocab = [c[5:] for c in table.columns if c.startswith('prob_')]
     g = table.groupby(table['record'].astype(str), sort=True)
-    out = g['decision'].value_counts().unstack(fill_value=0).reindex(columns=vocab, fill_value=0).add_prefix('n_')
+    out = g['decision'].value_counts().unstack(fill_value=0).reindex(columns=vocab + [UNCLASSIFIABLE], fill_value=0).add_prefix('n_')
     out.insert(0, 'beats', g.size()); out.insert(0, 'duration_s', pd.Series(durations or {}, dtype='float64').reindex(out.index))
     hours = out['duration_s'] / 3600
     if 'V' in vocab: out['pvc_burden_pct'] = (100 * out['n_V'] / out['beats']).round(3)

@@ -13,8 +13,9 @@ from fastcore.meta import delegates
 from ..core import BEAT_LEN, SAMPLE_COLS, TARGET, get_vocab, atomic_write
 
 # %% auto #0
-__all__ = ['CSV_EXTS', 'PARQUET_EXTS', 'LENGTHS', 'BeatsError', 'validate_beats', 'read_beats', 'write_beats', 'mitbih_beats',
-           'ptb_beats', 'beats_arrays', 'class_counts', 'beats_summary', 'read_unlabelled_beats']
+__all__ = ['CSV_EXTS', 'PARQUET_EXTS', 'LENGTHS', 'BEAT_MAX_ABS', 'BEAT_MIN_PTP', 'QUALITY_OK', 'BeatsError', 'beat_quality',
+           'validate_beats', 'read_beats', 'write_beats', 'mitbih_beats', 'ptb_beats', 'beats_arrays', 'class_counts',
+           'beats_summary', 'read_unlabelled_beats']
 
 # %% ../../nbs/01_data.core.ipynb #6b82dd60
 class BeatsError(ValueError):
@@ -62,7 +63,7 @@ def _missing_text(v): return v.isna() | v.astype(str).str.strip().str.lower().is
 
 # %% ../../nbs/01_data.core.ipynb #edaf9165
 def _samples(df, scols, src)->np.ndarray:
-    "The sample columns `scols` of `df` as a float32 matrix; an error names the first non-number, NaN or inf."
+    "The sample columns `scols` of `df` as a float32 matrix; an error names the first non-number, NaN, inf or number beyond float32."
     text = [c for c in scols if not is_numeric_dtype(df[c]) or is_bool_dtype(df[c])]
     if text:
         bad = np.zeros((len(df), len(scols)), bool)
@@ -71,20 +72,63 @@ def _samples(df, scols, src)->np.ndarray:
             bad[:, scols.index(c)] = (pd.to_numeric(v, errors='coerce').isna() & ~_missing_text(v)).to_numpy()
         if bad.any():
             i, j = _first(bad)
-            raise src.err(src.row(i), src.col(scols[j]), f"value {_fmt(df[scols[j]].iloc[i])} is not a number")
+            v = df[scols[j]].iloc[i]
+            if '\x00' in str(v): raise src.err(src.row(i), src.col(scols[j]), "holds NUL bytes (binary data), not a number")
+            raise src.err(src.row(i), src.col(scols[j]), f"value {_fmt(v)} is not a number")
         df = df[scols].apply(pd.to_numeric, errors='coerce')
-    with np.errstate(over='ignore', invalid='ignore'):
-        X = df[scols].to_numpy(dtype=np.float32, na_value=np.nan)
+    X = df[scols].to_numpy(dtype=np.float64, na_value=np.nan)   # float64: a 1e39 stays 1e39 (float32 would make it inf)
     bad = ~np.isfinite(X)
     if bad.any():
         i, j = _first(bad)
-        v = df[scols[j]].iloc[i]
-        try: v = float(v)
-        except (TypeError, ValueError): v = np.nan
-        what = ('NaN (a missing value)' if np.isnan(v) else f"{_fmt(v)}" if np.isinf(v)
-                else f"{_fmt(v)}, too large for float32")
+        what = 'NaN (a missing value)' if np.isnan(X[i, j]) else _fmt(X[i, j])
         raise src.err(src.row(i), src.col(scols[j]), f"sample is {what}; every sample must be a finite number")
-    return X
+    bad = np.abs(X) > np.finfo(np.float32).max
+    if bad.any():
+        i, j = _first(bad)
+        raise src.err(src.row(i), src.col(scols[j]), f"sample {X[i, j]:g} is out of range (too large for float32, "
+                      f"whose largest number is {np.finfo(np.float32).max:.3g})")
+    return X.astype(np.float32)
+
+# %% ../../nbs/01_data.core.ipynb #6875157c
+BEAT_MAX_ABS = 100.   # the largest plausible |sample|: 100 x the [0, 1] range of heartai's min-max normalised beats
+BEAT_MIN_PTP = 1e-6   # the smallest plausible peak-to-peak amplitude of a beat: below it, a flat line
+QUALITY_OK = 'ok'     # `beat_quality` of a plausible beat
+
+# %% ../../nbs/01_data.core.ipynb #1516c470
+def _why(x, max_abs, min_ptp)->str:
+    "Why the beat `x` (1-d) is implausible."
+    bad = ~np.isfinite(x)
+    if bad.any(): return f"implausible: not finite (sample {_fmt(x[bad][0])})"
+    big = np.abs(x) > max_abs
+    if big.any(): return f"implausible: sample {x[big][0]:g} beyond ±{max_abs:g}"
+    return f"implausible: flat line (every sample {x[0]:g})"
+
+# %% ../../nbs/01_data.core.ipynb #7d775546
+def beat_quality(X,                          # beats: (n, 187) or (n, leads, 187) samples
+                 max_abs:float=BEAT_MAX_ABS, # the largest plausible |sample|
+                 min_ptp:float=BEAT_MIN_PTP, # the smallest plausible peak-to-peak amplitude
+                )->np.ndarray:
+    "Per beat, `'ok'` if it is plausible (finite, within ±`max_abs`, not flat), else `'implausible: <reason>'`."
+    X = np.asarray(X); X = X.reshape(len(X), int(np.prod(X.shape[1:])))
+    with np.errstate(invalid='ignore'):
+        fin = np.isfinite(X).all(1)
+        ok = fin & (np.abs(X).max(1, initial=0) <= max_abs) & (np.ptp(X, 1) >= min_ptp if X.shape[1] else False)
+    q = np.full(len(X), QUALITY_OK, dtype=object)
+    for i in np.flatnonzero(~ok): q[i] = _why(X[i], max_abs, min_ptp)
+    return q
+
+# %% ../../nbs/01_data.core.ipynb #6b10228d
+def _check_plausible(X, src, scols):
+    "A `BeatsError` at the first implausible beat of `X`: its row, and the column of a sample out of range."
+    q = beat_quality(X)
+    bad = np.flatnonzero(q != QUALITY_OK)
+    if not len(bad): return
+    i = int(bad[0]); where = [src.row(i)]
+    big = ~(np.abs(X[i]) <= BEAT_MAX_ABS)
+    if big.any(): where.append(src.col(scols[int(np.argmax(big))]))
+    more = f" ({len(bad)} implausible beats in all)" if len(bad) > 1 else ""
+    raise src.err(*where, f"{q[i]}{more}: not a heartbeat heartai can learn from (beats are min-max normalised to [0, 1]); "
+                  "fix or remove the row")
 
 # %% ../../nbs/01_data.core.ipynb #8de4b666
 def _labels(s, src, vocab=None, name=TARGET)->np.ndarray:
@@ -133,7 +177,7 @@ def _check_args(classes, length):
     return None if classes is None else get_vocab(classes)
 
 # %% ../../nbs/01_data.core.ipynb #620b2297
-def _validate(df, src, vocab, length, label_col):
+def _validate(df, src, vocab, length, label_col, plausible=True):
     if not isinstance(df, pd.DataFrame): raise TypeError(f"{src.name}: expected a pandas DataFrame, got {type(df).__name__}")
     cols = [str(c) for c in df.columns]
     dups = sorted(set(pd.Index(cols)[pd.Index(cols).duplicated()]))
@@ -158,7 +202,9 @@ def _validate(df, src, vocab, length, label_col):
         note = " (a headerless file: every field but the last is a sample)" if src.headerless else ""
         raise src.err(f"{k} samples per beat{note}, expected {BEAT_LEN}; pass length='pad' to zero-pad or truncate "
                       f"to {BEAT_LEN}, or length='resample' to resample to {BEAT_LEN}")
-    X = _fit_length(_samples(df, scols, src), length)
+    X = _samples(df, scols, src)
+    if plausible: _check_plausible(X, src, scols)
+    X = _fit_length(X, length)
     y = _labels(df[label_col], src, vocab, label_col)
     out = pd.DataFrame(X, columns=SAMPLE_COLS, index=df.index, copy=False)
     out[TARGET] = y
@@ -178,11 +224,12 @@ def validate_beats(df:pd.DataFrame,        # a table to check
                    classes=None,            # None, 'mitbih', 'ptb' or a `BeatVocab`: the allowed labels
                    length:str='strict',     # 'strict', 'pad' or 'resample': what to do with beats not 187 samples long
                    label_col:str=TARGET,    # the label column (renamed to 'target')
+                   plausible:bool=True,     # refuse implausible beats (`beat_quality`), as training data must be
                   )->pd.DataFrame:
     "A checked beats table from `df`: float32 '0'..'186', int64 'target', other columns kept; `BeatsError` if not valid."
     vocab = _check_args(classes, length)
     idx = None if isinstance(df, pd.DataFrame) and df.index.equals(pd.RangeIndex(len(df))) else getattr(df, 'index', None)
-    return _validate(df, _Src(source, index=idx), vocab, length, label_col or TARGET)
+    return _validate(df, _Src(source, index=idx), vocab, length, label_col or TARGET, plausible)
 
 # %% ../../nbs/01_data.core.ipynb #10fe5670
 def _ext(path):
@@ -210,10 +257,15 @@ def _open_text(path, gz):
 def _read_csv(path, label_col):
     "A CSV beats file as a raw DataFrame and its `_Src`."
     gz = path.name.lower().endswith('.gz')
+    with open(path, 'rb') as f: head = f.read(1 << 16)
+    if not gz and head[:2] == b'\x1f\x8b':
+        raise BeatsError(f"{path}: is gzip-compressed data, not CSV text; name it {path.name}.gz (heartai reads .csv.gz)")
+    if not gz and b'\x00' in head: raise BeatsError(f"{path}: holds NUL bytes (binary data), not CSV text")
     try:
         with _open_text(path, gz) as f: first = f.readline()
     except (UnicodeDecodeError, OSError, EOFError) as e:
-        raise BeatsError(f"{path}: cannot read it as a CSV text file ({e})") from None
+        what = "the gzip data is truncated or damaged" if gz and not isinstance(e, UnicodeDecodeError) else "cannot read it as a CSV text file"
+        raise BeatsError(f"{path}: {what} ({e})") from None
     if not first.strip(): raise BeatsError(f"{path}: is empty (the first line is blank)")
     fields = next(csv.reader([first]))
     if len(fields) == 1 and (';' in first or '\t' in first):
@@ -232,10 +284,12 @@ def _read_csv(path, label_col):
                               parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
                               convert_options=pacsv.ConvertOptions(column_types=types))
     try:
-        try: t = read({c: pa.float32() for c in names if _is_sample_col(c)})
+        try: t = read({c: pa.float64() for c in names if _is_sample_col(c)})
         except pa.ArrowInvalid:  # a cell that is not a number: read as text so that validation can name it
             invalid.clear(); t = read({c: pa.string() for c in names})
     except pa.ArrowException as e: raise BeatsError(f"{path}: cannot parse it as CSV ({e})") from None
+    except (EOFError, OSError) as e:   # gzip data cut short or damaged
+        raise BeatsError(f"{path}: the gzip data is truncated or damaged ({' '.join(str(e).split())})") from None
     if invalid:
         r, line = invalid[0], None
         with _open_text(path, gz) as f:
@@ -265,6 +319,7 @@ def read_beats(path,                 # a beats file: .csv, .csv.gz (Kaggle layou
                classes=None,         # None (labels are any class indices), 'mitbih', 'ptb' or a `BeatVocab`
                length:str='strict',  # 'strict': beats must be 187 samples; 'pad': zero-pad/truncate; 'resample'
                label_col:str=None,   # label column of a file with a header (default 'target'); renamed to 'target'
+               plausible:bool=True,  # refuse implausible beats (`beat_quality`); False: keep them (to flag at prediction)
               )->pd.DataFrame:
     "Read a heartbeat file into a validated beats table: float32 '0'..'186', int64 'target', id columns kept."
     vocab, path = _check_args(classes, length), Path(path)
@@ -276,7 +331,7 @@ def read_beats(path,                 # a beats file: .csv, .csv.gz (Kaggle layou
     if path.stat().st_size == 0: raise BeatsError(f"{path}: is empty (0 bytes)")
     df, src = _read_csv(path, label_col or TARGET) if ext in CSV_EXTS else _read_parquet(path)
     if src.headerless: label_col = TARGET
-    return _validate(df, src, vocab, length, label_col or TARGET)
+    return _validate(df, src, vocab, length, label_col or TARGET, plausible)
 
 # %% ../../nbs/01_data.core.ipynb #ec86c44a
 def write_beats(df:pd.DataFrame,   # a beats table
@@ -290,7 +345,7 @@ def write_beats(df:pd.DataFrame,   # a beats table
         raise BeatsError(f"{path}: write_beats writes parquet; use a name ending in {' or '.join(PARQUET_EXTS)}")
     if path.is_dir(): raise BeatsError(f"{path}: is a directory")
     if path.exists() and not overwrite: raise BeatsError(f"{path}: file exists; pass overwrite=True to replace it")
-    df = validate_beats(df, source=f"{path} (table to write)", classes=classes)
+    df = validate_beats(df, source=f"{path} (table to write)", classes=classes, plausible=False)  # implausible beats: refused when read to train
     path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False), overwrite=True)   # existence was checked above
 
@@ -359,11 +414,11 @@ def beats_summary(df:pd.DataFrame, # a beats table
 # %% ../../nbs/01_data.core.ipynb #106569ea
 def read_unlabelled_beats(path, # a beats file without a `target` column: .csv, .csv.gz, .parquet
                          )->pd.DataFrame|None:
-    "A validated beats table of a file without labels; `None` if the file has labels (read it with `read_beats`)."
+    "A validated beats table of a file without labels (implausible beats kept, to be flagged); `None` if the file has labels."
     path = Path(path)
     ext = _ext(path)
     if ext is None or not path.is_file() or path.stat().st_size == 0: return read_beats(path)  # which raises, saying why
     df, src = _read_csv(path, TARGET) if ext in CSV_EXTS else _read_parquet(path)
     if src.headerless and df.shape[1] == BEAT_LEN: df = df.rename(columns={TARGET: str(BEAT_LEN - 1)})
     elif TARGET in df.columns: return None
-    return _validate(df.assign(**{TARGET: 0}), src, None, 'strict', TARGET).drop(columns=TARGET)
+    return _validate(df.assign(**{TARGET: 0}), src, None, 'strict', TARGET, plausible=False).drop(columns=TARGET)

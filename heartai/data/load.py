@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import re
 from ..core import TARGET, synth_beats, get_vocab
-from .core import read_beats, read_unlabelled_beats, BeatsError
+from .core import read_beats, read_unlabelled_beats, BeatsError, beat_quality, QUALITY_OK
 
 # %% auto #0
 __all__ = ['SPLITS', 'read_any_beats', 'is_record', 'guess_classes', 'records_fs', 'record_durations', 'table_leads',
@@ -17,9 +17,10 @@ __all__ = ['SPLITS', 'read_any_beats', 'is_record', 'guess_classes', 'records_fs
 # %% ../../nbs/05_data.load.ipynb #4aac7c1e
 def read_any_beats(path, # a beats file: .csv, .csv.gz, .parquet (with or without a `target` column)
                    classes=None, # class set to check labels against: 'mitbih', 'ptb' or None
+                   plausible:bool=False, # refuse implausible beats (training); False: keep them, to be flagged by predict
                   )->tuple:
     "A validated beats table from `path` and whether it has labels (`target`); unlabelled files are read too."
-    try: return read_beats(path, classes=classes), True
+    try: return read_beats(path, classes=classes, plausible=plausible), True
     except BeatsError as e: err = e
     df = read_unlabelled_beats(path)
     if df is None: raise err  # labelled, but not valid: read_beats said why
@@ -64,6 +65,15 @@ def table_leads(df:pd.DataFrame)->list|None:
 def _missing(p, what="no such file, folder of WFDB records, or record"):
     return FileNotFoundError(f"{p}: {what} ({p.name}.hea)")
 
+def _plausible(df, src, kind)->pd.DataFrame:
+    "Beats of `df` fit to train on: implausible beats of records left out (`beats_from_records` named them), elsewhere an error naming the row."
+    cols = [c for c in df.columns if isinstance(c, str) and (c.isdigit() or re.fullmatch(r'lead[1-9]\d*_\d+', c))]
+    q = beat_quality(df[cols].to_numpy())
+    bad = np.flatnonzero(q != QUALITY_OK)
+    if not len(bad): return df
+    if kind == 'records': return df.drop(index=df.index[bad]).reset_index(drop=True)
+    raise BeatsError(f"{src}: data row {bad[0]}: {q[bad[0]]} ({len(bad)} implausible beats in all); not a heartbeat to learn from")
+
 def _labelled(df, p):
     n0 = len(df); df = df[df[TARGET] >= 0].reset_index(drop=True)
     if not len(df): raise ValueError(f"{p}: no labelled beats ({n0} beats without a class, e.g. records without annotations)")
@@ -90,12 +100,12 @@ def load_beats(src,                  # 'synthetic', a beats file, a folder of WF
         classes, kind = classes or df.attrs.get('classes'), 'records'
         df['fs'] = df['record'].map(records_fs(p, df['record'].unique())).astype('float64')
     else:
-        df, has = read_any_beats(p, classes)
+        df, has = read_any_beats(p, classes, plausible=labelled)
         if not has:
             if labelled: raise ValueError(f"{p}: no {TARGET!r} column; training and evaluation need labelled beats")
             return df, classes, 'file'
         classes, kind = classes or guess_classes(df[TARGET]), 'file'
-    return (_labelled(df, p) if labelled else df), classes, kind
+    return (_labelled(_plausible(df, p, kind), p) if labelled else df), classes, kind
 
 # %% ../../nbs/05_data.load.ipynb #98b00a8b
 def count_beats(df, # a beats table, labelled or not
@@ -134,7 +144,7 @@ def load_split(data='synthetic',   # 'synthetic', a beats DataFrame, a beats fil
     if classes is not None and not isinstance(classes, str): classes = get_vocab(classes).name
     if isinstance(data, pd.DataFrame):
         if TARGET not in data.columns: raise ValueError(f"data has no {TARGET!r} column")
-        df = data.reset_index(drop=True)
+        df = _plausible(data.reset_index(drop=True), '<DataFrame>', 'table')
     elif isinstance(data, (str, Path)):
         if str(data) != 'synthetic' and not Path(data).expanduser().exists() and not is_record(Path(data).expanduser()):
             raise FileNotFoundError(f"{data}: no such beats file or records folder")

@@ -16,6 +16,7 @@ from fastprogress.fastprogress import progress_bar
 from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, MITBIH, PTB, get_vocab, data_dir, cache_dir, synth_beats, _check_seed, sha256, atomic_write
 from .windows import (WINDOW_S, RR_FACTOR, WINDOWS, RHYTHM_COLS, N_LOCAL, DEFAULT_RR, PUBLISHED_FS, cut_beats,
                                   window_spec, window_params, beat_fs, cut_window, cut_published, rhythm_features)
+from .core import beat_quality, QUALITY_OK, BEAT_MIN_PTP
 
 # %% auto #0
 __all__ = ['DETECTORS', 'PTB_DIAGNOSES', 'CODE_VERSION', 'META_COLS', 'PHYSIONET_DBS', 'PHYSIONET_URL', 'DS1', 'DS2', 'PACED',
@@ -137,6 +138,7 @@ def _cut(rec, peaks, marks, pos, window):
 def _record_beats(path, name, lead='auto', detector='auto', classes='auto', window='kachuee', leads=1, rhythm=True):
     "Beats of one record: a dict of arrays (the work of one worker process)."
     rec = _read_record(path, name, lead, leads)
+    _check_flat(rec, name)
     reason = _reason(rec['comments'])
     vocab = ('ptb' if reason is not None else 'mitbih') if classes == 'auto' else classes
     out = dict(name=name, classes=vocab, lead=rec['lead'], leads=rec['leads'], fs=rec['fs'], skipped=None, notes=rec['notes'])
@@ -154,6 +156,7 @@ def _record_beats(path, name, lead='auto', detector='auto', classes='auto', wind
         src = f"beat annotations in {rec['atr']}" if marks is not peaks else f"R-peaks found by XQRS in lead {rec['lead']}"
         raise RecordError(f"Record {name!r} gives no beats: {len(peaks)} {src}"
                           + (" (the record's last annotation or peak gives no beat)" if len(peaks) else ""))
+    out['notes'] = out['notes'] + _implausible_notes(X, name)
     return {**out, 'X': X, 'rpeak': peaks[keep].astype(np.int64), 'symbol': syms[keep], 'target': target[keep],
             'rhythm': rhythm_features(peaks, rec['fs']).iloc[keep].reset_index(drop=True) if rhythm else None}
 
@@ -161,6 +164,21 @@ def _record_outcome(*args):
     "`_record_beats(*args)`, or `dict(name=, error=)` with a one-line reason when the record cannot be used."
     try: return _record_beats(*args)
     except RecordError as e: return dict(name=args[1], error=' '.join(str(e).split()))
+
+# %% ../../nbs/02_data.physionet.ipynb #260ad307
+def _check_flat(rec, name):
+    "A `RecordError` when a lead of the record `rec` is a flat line."
+    for sig, lead in zip(rec['sigs'], rec['leads']):
+        if len(sig) and np.ptp(sig) < BEAT_MIN_PTP:
+            raise RecordError(f"Record {name!r}: lead {lead} is a flat line (every sample {sig[0]:g}); no beats to cut")
+
+def _implausible_notes(X, name)->list:
+    "A note naming the implausible beats of `X` (beats, leads, 187), if any."
+    q = beat_quality(X); bad = np.flatnonzero(q != QUALITY_OK)
+    if not len(bad): return []
+    first = ', '.join(map(str, bad[:5])) + (', …' if len(bad) > 5 else '')
+    return [f"Record {name!r}: {len(bad)} implausible beat(s) (beat {first}: {q[bad[0]][len('implausible: '):]}); "
+            "training leaves them out, predict marks them unclassifiable"]
 
 # %% ../../nbs/02_data.physionet.ipynb #2af625e9
 _SYNTH_SYMBOLS = {0: ('NLR', (.8, .1, .1)), 1: ('AaJ', (.85, .1, .05)), 2: ('VE', (.95, .05)), 3: ('F', (1.,)),
@@ -220,7 +238,7 @@ def synth_record(dest,                       # directory to write the record to 
     return dest/name
 
 # %% ../../nbs/02_data.physionet.ipynb #906b998e
-CODE_VERSION = 3  # bump whenever the beats built from records change: it invalidates every cached table
+CODE_VERSION = 4  # bump whenever the beats built from records change: it invalidates every cached table
 META_COLS = ['record', 'rpeak', 'symbol', 'lead', 'window']  # columns beside the samples and target
 
 def _find_records(src, records):
