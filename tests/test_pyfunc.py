@@ -91,3 +91,25 @@ def test_tune_register_registers_the_best_trial_on_valid(tmp_path):
     assert "is registered as models:/best/1" in r.stdout
     [v] = client(env['MLFLOW_TRACKING_URI']).search_model_versions("name = 'best'")
     assert v.run_id == trials.mlflow_run_id.iloc[0]
+
+def test_rhythm_two_lead_model_signature_and_round_trip(tmp_path):
+    "A rhythm-aware two-lead model takes both leads' samples and its rhythm columns, and predicts as `predict_table` does."
+    from heartai.training import train
+    from heartai.data.load import load_beats
+    from heartai.data.physionet import synth_record
+    from heartai.inference import predict_table
+    from heartai.learner import load_ecg_model
+    from heartai.pyfunc import load_pyfunc, input_columns
+    for i in range(3): synth_record(tmp_path/'recs', f'r{i:02d}', n_beats=40, seed=i)
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    r = train(tmp_path/'recs', tmp_path/'run', rhythm=True, leads=2, epochs=1, lr=3e-3, hp=dict(width=8, n_blocks=2, head_hidden=0),
+              tracking_uri=uri, progress=False)
+    m = load_ecg_model(r.path/'model')
+    cols = input_columns(m.heartai_config)
+    assert cols[:2] == ['lead0_0', 'lead0_1'] and cols[187] == 'lead1_0' and cols[374:] == m.heartai_config['data']['rhythm']['cols']
+    pm = load_pyfunc(f"runs:/{r.info['mlflow']['run_id']}/model", uri)
+    assert pm.metadata.get_input_schema().input_names() == cols
+    beats = load_beats(tmp_path/'recs'/'r01', labelled=False, progress=False, leads=2)[0]
+    ref = predict_table(m, beats)
+    assert pm.predict(beats).equals(ref[[c for c in ref.columns if c.startswith('prob_')]])
+    with pytest.raises(Exception, match=cols[-1]): pm.predict(beats.drop(columns=cols[-1]))   # the signature names a missing rhythm column
