@@ -274,7 +274,7 @@ def cmd_train(args):
                   lr=args.lr, bs=args.bs, loss=args.loss, augment=args.augment, balance=args.balance, pretrained=args.pretrained,
                   rhythm=args.rhythm, window=args.window, leads=args.leads,
                   freeze_epochs=args.freeze_epochs, monitor=args.monitor, recall=args.recall, seed=args.seed, mlflow=not args.no_mlflow,
-                  tracking_uri=args.tracking_uri, experiment=args.experiment, run_name=args.name,
+                  tracking_uri=args.tracking_uri, experiment=args.experiment, run_name=args.name, register=args.register,
                   params={'cli.' + k: v for k, v in vars(args).items() if k in _TRAIN_KEYS}, command=['heartai', *args.argv],
                   overwrite=args.force, progress=not args.quiet)
     except SettingError as e: raise UsageError(f"--{e}") from None
@@ -318,6 +318,7 @@ def _train_args(t):
     t.add_argument('--tracking-uri', help="MLflow store (default $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db here)")
     t.add_argument('--experiment', default='heartai', help="MLflow experiment")
     t.add_argument('--name', help="MLflow run name (default: the run directory's name)")
+    t.add_argument('--register', metavar='NAME', help="register the run's MLflow model as a new version of NAME in the MLflow Model Registry")
 
 register('train', "train a model into a run directory", cmd_train, _train_args, force=True)
 
@@ -458,6 +459,7 @@ def cmd_tune(args):
     _refuse_existing(out.absolute(), args.force, 'tune.json')
     opts = _tune_options(cfg)
     if args.tracking_uri: opts['tracking_uri'] = args.tracking_uri
+    if args.register: opts['register'] = args.register
     with _staged_dir(out, args.force, 'tune.json') as tmp:
         t0 = time.time()
         res = tune(cfg, progress=not args.quiet, **opts)
@@ -469,11 +471,12 @@ def cmd_tune(args):
         if ok: sweep_report(res, tmp/'report.pdf')
         write_json(tmp/'tune.json', dict(format='heartai-tune/1', config=str(cfg.absolute()), options=opts, name=res.name, ray_results=res.path,
                                          metric=res.metric, mode=res.mode, trials=len(fr), status=fr.status.value_counts().to_dict() if len(fr) else {},
-                                         mlflow=dict(tracking_uri=res.tracking_uri, experiment=res.experiment, parent_run_id=res.parent_run_id), test=res.test,
+                                         mlflow=dict(tracking_uri=res.tracking_uri, experiment=res.experiment, parent_run_id=res.parent_run_id), test=res.test, registered=res.registered,
                                          seconds=round(time.time() - t0, 1)))
     say(summary)
     if res.test: say(f"\nTEST of the chosen configuration (trial {res.test['trial_id']}, {res.test['n_test']} beats) - {res.test['role']}:\n  "
                      + ', '.join(f"{k} {v:.4f}" for k, v in res.test['test'].items()))
+    if res.registered: say(f"\nthe best trial's model ({res.registered['trial_id']}) is registered as {res.registered['model_uri']}")
     say(f"\nsweep {res.name}: {len(fr)} trials -> {out}/ (trials.csv, summary.md" + (", report.pdf" if ok else '')
         + f"); MLflow parent run {res.parent_run_id} in {res.tracking_uri}")
 
@@ -481,6 +484,7 @@ def _tune_args(s):
     s.add_argument('config', help="TOML file: [space] search space, [tune] options")
     s.add_argument('-o', '--output', help="directory for trials.csv, summary.md, report.pdf (default tune-<config name>)")
     s.add_argument('--tracking-uri', help="MLflow store")
+    s.add_argument('--register', metavar='NAME', help="register the best trial's model (best on valid) as a new version of NAME in the MLflow Model Registry")
 
 register('tune', "a hyperparameter sweep from a TOML file", cmd_tune, _tune_args, force=True)
 

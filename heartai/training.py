@@ -195,6 +195,20 @@ def _log_to_mlflow(cb, out, metrics, experiment)->dict:
             if v is not None: cb.client.log_metric(cb.run_id, f'test_op_{k}_{c}', v)
     return dict(tracking_uri=cb.uri, experiment=experiment, run_id=cb.run_id)
 
+def _check_register(name, mlflow:bool):
+    "Refuse a registered model name MLflow would refuse after training, or registering without MLflow."
+    if name is None: return
+    if not mlflow: raise SettingError("register: registering the model needs MLflow tracking (mlflow=True)")
+    if not str(name).strip() or any(c in str(name) for c in '/:'): raise SettingError(f"register {name!r}: a registered model's name is not blank and has no '/' or ':'")
+
+# %% ../nbs/22_training.ipynb #78e29e9c
+def _register(cb, name, say)->dict:
+    "Register the MLflow model the run logged as a new version of `name`; its name, version and URI."
+    from heartai.pyfunc import register_pyfunc
+    reg = register_pyfunc(cb.model_info.model_uri, name, cb.uri)
+    say(f"registered in the MLflow Model Registry as {reg['model_uri']}")
+    return reg
+
 # %% ../nbs/22_training.ipynb #42138cd9
 def _data_info(data, kind, df, classes, learn, splits, n_test)->dict:
     d = dict(source=str(data) if not isinstance(data, pd.DataFrame) else f'DataFrame of {len(data)} beats', kind=kind, n_beats=len(df),
@@ -258,6 +272,7 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
           seed:int=0,              # seed of the data, the split and training
           mlflow:bool=True,        # track the run in MLflow
           tracking_uri:str=None, experiment:str='heartai', run_name:str=None, # MLflow store, experiment and run name
+          register:str=None,       # register the logged model as a new version of this name in the MLflow Model Registry
           params:dict=None,        # what to log as the run's parameters (default: these settings)
           command:list=None,       # the command that made the run, for train.json
           overwrite:bool=False,    # replace an existing run directory made by heartai
@@ -265,6 +280,7 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
          )->TrainRun:
     "Train and evaluate a model into the run directory `out`; see the table above for what it holds."
     from heartai.tracking import track
+    _check_register(register, mlflow)
     t0, say = time.time(), (print if progress else (lambda *a: None))
     settings = dict(data=str(data) if not isinstance(data, pd.DataFrame) else 'DataFrame', n=n, classes=classes, split=split, valid_pct=valid_pct,
                     arch=arch, epochs=epochs, lr=lr, bs=bs, loss=loss, channels=channels, view=view, pretrained=pretrained, augment=augment,
@@ -284,7 +300,8 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
             used_lr, found = fit(learn, epochs, lr, fine_tune=bool(pretrained), freeze_epochs=freeze_epochs, quiet=not progress)
             if found: say(f"lr_find: valley at {used_lr:.2e}")
             rep, metrics = evaluate_run(learn, tmp, recall, df.iloc[test] if test is not None else None, found, say, progress)
-            if cb is not None: mlflow_run = _log_to_mlflow(cb, tmp, metrics, experiment)
+            if cb is not None: mlflow_run, cb.model_dir = _log_to_mlflow(cb, tmp, metrics, experiment), tmp/'model'  # the model with its operating point
+        if register: mlflow_run['registered'] = _register(cb, register, say)
         shutil.rmtree(tmp/'models', ignore_errors=True)  # lr_find's temporary weights
         info = dict(format='heartai-train/1', heartai_version=heartai.__version__, created=datetime.now().isoformat(timespec='seconds'),
                     command=command, data=_data_info(data, kind, df, classes, learn, splits, 0 if test is None else len(test)),

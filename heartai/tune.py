@@ -26,9 +26,9 @@ from .tune_space import (TRIAL_DEFAULTS, SAMPLERS, check_space, load_space, spac
 _all_ = ['TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_ray', 'decode_config']  # the space's names, from here too
 
 # %% auto #0
-__all__ = ['ray_session', 'TuneReport', 'sweep_data', 'SweepResult', 'tune', 'final_test', 'trial_id', 'trial_history',
-           'results_frame', 'summary_table', 'to_markdown', 'TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space',
-           'space_to_ray', 'decode_config']
+__all__ = ['ray_session', 'TuneReport', 'sweep_data', 'SweepResult', 'tune', 'final_test', 'register_best', 'trial_id',
+           'trial_history', 'results_frame', 'summary_table', 'to_markdown', 'TRIAL_DEFAULTS', 'SAMPLERS',
+           'check_space', 'load_space', 'space_to_ray', 'decode_config']
 
 # %% ../nbs/50_tune.ipynb #f43819d8
 @contextmanager
@@ -146,6 +146,7 @@ class SweepResult:
     grid:object; metric:str; mode:str; space:dict; encoded:list; max_epochs:int
     parent_run_id:str; tracking_uri:str; experiment:str; path:str; name:str; elapsed_s:float = 0.; interrupted:bool = False
     test:dict = None  # the best trial's model on the test rows, measured once after the sweep (None: the split has no test rows)
+    registered:dict = None  # the best trial's model in the MLflow Model Registry: name, version, URI (None: not registered)
     def __len__(self): return len(self.grid)
     @property
     def searched(self)->list:
@@ -308,6 +309,7 @@ def tune(search_space,               # a search space dict, or a TOML file holdi
          reduction_factor:int=2,     # ASHA: keep 1/reduction_factor of the trials at each rung
          num_cpus:int=None,          # CPUs of the private Ray (default: all)
          log_model:bool=True,        # log every finished trial's model in MLflow
+         register:str=None,          # register the best trial's model (best on valid) as a new version of this name in the MLflow Model Registry
          n_synthetic:int=2000,       # beats of synthetic data
          progress:bool=True,         # Ray's progress output
         )->SweepResult:
@@ -315,6 +317,7 @@ def tune(search_space,               # a search space dict, or a TOML file holdi
     t0 = time.time()
     space = load_space(search_space) if isinstance(search_space, (str, Path)) else check_space(search_space)
     seed = _check_options(mode, scheduler, num_samples, max_epochs, grace_period, seed, search_alg, metric)
+    from heartai.training import _check_register; _check_register(register, True)
     storage, name, exp_dir, state = _sweep_dir(storage_path, name, resume)
     tables, classes = _sweep_tables(space, data, classes, split, valid_pct, seed, n_synthetic, progress)
     df, splits = next(iter(tables.values()))
@@ -347,6 +350,7 @@ def tune(search_space,               # a search space dict, or a TOML file holdi
     _close_children(client, eid, parent, grid, max_epochs)
     res = SweepResult(grid, metric, mode, space, encoded, max_epochs, parent, uri, experiment, str(exp_dir), name, time.time() - t0)
     res.test = final_test(res, tables, classes)   # the chosen configuration only, once, after every trial
+    if register: res.registered = register_best(res, register)
     _close_sweep(client, res, num_samples, storage)
     return res
 
@@ -383,6 +387,20 @@ def final_test(res,     # a `SweepResult`
     rep = class_table(ti)
     return dict(trial_id=tid, config={k: _show(v) for k, v in cfg.items()}, model=str(model_dir), n_test=len(test), role=split_roles(getattr(splits, 'protocol', ''))['test'],
                 test=summary_metrics(ti, rep), test_per_class=json.loads(rep.iloc[:len(vocab)].to_json(orient='index')))
+
+# %% ../nbs/50_tune.ipynb #5b139c1a
+def register_best(res,       # a `SweepResult`
+                  name:str,  # the registered model's name
+                 )->dict|None:
+    "Register the best finished trial's model as a new version of `name`; its name, version, URI and trial (None: no finished trial)."
+    from heartai.pyfunc import log_pyfunc, logged_model, register_pyfunc
+    best = _best_model(res)
+    if best is None: return None
+    fr = results_frame(res)
+    rid = fr.mlflow_run_id[fr.trial_id == best[0]].iloc[0]
+    try: uri = f"models:/{logged_model(f'runs:/{rid}/model', res.tracking_uri).model_id}"
+    except ValueError: uri = log_pyfunc(best[2], rid, res.tracking_uri).model_uri   # a sweep with log_model=False
+    return {**register_pyfunc(uri, name, res.tracking_uri), 'trial_id': best[0]}
 
 # %% ../nbs/50_tune.ipynb #89be2bf3
 def _show(v):
