@@ -87,6 +87,7 @@ def _library_noise(quiet:bool):
         if quiet: warnings.simplefilter('ignore')
         else:
             for c in (DeprecationWarning, FutureWarning): warnings.simplefilter('ignore', c)
+            warnings.filterwarnings('always', module=r'heartai\.')   # heartai's own reports (a skipped record...) on every command, not once per process
         yield
 
 def main(argv:list=None, # the arguments (default: `sys.argv[1:]`)
