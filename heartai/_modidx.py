@@ -64,6 +64,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'heartai.cli._results': ('cli.html#_results', 'heartai/cli.py'),
                              'heartai.cli._run': ('cli.html#_run', 'heartai/cli.py'),
                              'heartai.cli._say': ('cli.html#_say', 'heartai/cli.py'),
+                             'heartai.cli._show_warning': ('cli.html#_show_warning', 'heartai/cli.py'),
                              'heartai.cli._staged_dir': ('cli.html#_staged_dir', 'heartai/cli.py'),
                              'heartai.cli._train_args': ('cli.html#_train_args', 'heartai/cli.py'),
                              'heartai.cli._tune_args': ('cli.html#_tune_args', 'heartai/cli.py'),

@@ -79,6 +79,10 @@ def _need_action(name, args):
     raise UsageError(f"choose an action: {', '.join(acts)} (see `heartai {name} --help`)")
 
 # %% ../nbs/60_cli.ipynb #8fed0729
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    "A warning as the user reads it: `heartai: warning: <message>`, without Python's file and line."
+    print(f"heartai: warning: {message}", file=sys.stderr if file is None else file)
+
 @contextmanager
 def _library_noise(quiet:bool):
     "Keep library warnings out of the output (every warning with --quiet)."
@@ -88,6 +92,7 @@ def _library_noise(quiet:bool):
         else:
             for c in (DeprecationWarning, FutureWarning): warnings.simplefilter('ignore', c)
             warnings.filterwarnings('always', module=r'heartai\.')   # heartai's own reports (a skipped record...) on every command, not once per process
+        warnings.showwarning = _show_warning
         yield
 
 def main(argv:list=None, # the arguments (default: `sys.argv[1:]`)
