@@ -113,7 +113,7 @@ def write_json(path, obj, overwrite:bool=True)->Path:
 
 # %% ../nbs/07_outputs.ipynb #ec574530
 class Interrupted(KeyboardInterrupt):
-    "Work stopped by a signal; `code` is the exit status of a process stopped by it (128 + the signal number)."
+    "Work stopped by a signal (its message: what was left, if anything); `code` is the exit status of a process stopped by it (128 + the signal number)."
     def __init__(self, msg:str='', signum:int=signal.SIGINT): super().__init__(msg); self.signum = int(signum)
     @property
     def code(self)->int: return 128 + self.signum
@@ -131,7 +131,7 @@ def _on_signal(signum, frame):
     _signals[-1] = signum
     h = signal.getsignal(signal.SIGINT)
     if signum == signal.SIGTERM and callable(h) and h not in (_on_signal, signal.default_int_handler): return h(signal.SIGINT, frame)
-    raise Interrupted(f"stopped by {signal.Signals(signum).name}", signum)
+    raise Interrupted('', signum)   # the caller says what was left
 
 @contextmanager
 def interruptible():
