@@ -93,7 +93,9 @@ def _library_noise(quiet:bool):
 def _not_written(args)->str:
     "What an interrupted command leaves: its output is not written; run it again."
     out = getattr(args, 'output', None) or getattr(args, 'out', None)
-    return (f"{out} was not written" if out else "stopped") + " (an MLflow run it opened is marked KILLED); run the same command again to start over"
+    tracked = 'tracking_uri' in vars(args or argparse.Namespace()) and not getattr(args, 'no_mlflow', False)
+    return ((f"{out} was not written" if out else "stopped") + (" (its MLflow run is marked KILLED)" if tracked else '')
+            + "; run the same command again to start over")
 
 def main(argv:list=None, # the arguments (default: `sys.argv[1:]`)
         )->int:

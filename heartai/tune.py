@@ -20,7 +20,7 @@ from .core import synth_beats, get_vocab, heartai_home, _check_seed, TARGET, ato
 from .models.core import get_arch, load_archs, count_params
 from .data.load import load_split
 from .learner import recall_first_metrics
-from .tracking import track, tracking_uri as _tracking_uri, experiment_id, flatten_params
+from .tracking import track, tracking_uri as _tracking_uri, experiment_id, flatten_params, mlflow_client, run_status
 from .tune_space import (TRIAL_DEFAULTS, SAMPLERS, check_space, load_space, space_to_ray, decode_config,
                          _options, _channels, _arch_kwargs, _ray_tune, _enc)
 _all_ = ['TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_ray', 'decode_config']  # the space's names, from here too
@@ -390,7 +390,7 @@ def tune(search_space,               # a search space dict, or a TOML file holdi
     if metric not in names: raise ValueError(f"metric {metric!r} is not reported by the learner; choose one of {names}")
     ray_space, encoded = space_to_ray(space)
     points, uri = _points(points_to_evaluate, space), _tracking_uri(tracking_uri)
-    client = MlflowClient(tracking_uri=uri)
+    client = mlflow_client(uri)
     eid = experiment_id(client, experiment)
     ps = dict(metric=metric, mode=mode, num_samples=num_samples, max_epochs=max_epochs, scheduler=scheduler, search_alg=search_alg,
               seed=seed, split=getattr(splits, 'protocol', split), n_train=len(splits[0]), n_valid=len(splits[1]), n_test=len(getattr(splits, 'test', ())),
@@ -416,10 +416,13 @@ def tune(search_space,               # a search space dict, or a TOML file holdi
         try:
             if exp_dir.is_dir(): sign_sweep(exp_dir)   # the state Ray left, as this user's heartai closed it (`check_sweep`)
         except OSError as e: warnings.warn(f"{exp_dir}: not signed, so it cannot be resumed: {e}")
-    _close_children(client, eid, parent, grid, max_epochs)
-    res = SweepResult(grid, metric, mode, space, encoded, max_epochs, parent, uri, experiment, str(exp_dir), name, time.time() - t0)
-    res.test = final_test(res, tables, classes)   # the chosen configuration only, once, after every trial
-    _close_sweep(client, res, num_samples, storage)
+    try:
+        _close_children(client, eid, parent, grid, max_epochs)
+        res = SweepResult(grid, metric, mode, space, encoded, max_epochs, parent, uri, experiment, str(exp_dir), name, time.time() - t0)
+        res.test = final_test(res, tables, classes)   # the chosen configuration only, once, after every trial
+        _close_sweep(client, res, num_samples, storage)
+    except BaseException as e:   # stopped or failed while closing: the parent run does not stay RUNNING
+        client.set_tag(parent, 'heartai.error', f"{type(e).__name__}: {e}"[:5000]); client.set_terminated(parent, run_status(e)); raise
     return res
 
 # %% ../nbs/50_tune.ipynb #506d9507
