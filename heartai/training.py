@@ -46,7 +46,7 @@ def check_settings(epochs=None, lr=None, bs=None, freeze_epochs=None, wd=None):
         try: x = float(v) if not isinstance(v, bool) else math.nan
         except (TypeError, ValueError): x = math.nan
         if not (math.isfinite(x) and ok(x)):
-            raise SettingError(f"{k} must be a {'positive' if k == 'lr' else 'non-negative'} finite number{' or auto' if k == 'lr' else ''}, got {v!r}")
+            raise SettingError(f"{k} must be a number{' or ' + repr('auto') if k == 'lr' else ''} ({'positive' if k == 'lr' else 'non-negative'} and finite), got {v!r}")
 
 def _check_monitor(learn, monitor:str):
     "Refuse a `monitor` the learner does not record, before training."

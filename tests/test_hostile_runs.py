@@ -12,7 +12,7 @@ checking the exit code, that the message names the problem and the file or flag,
 | concurrency | two `train` at once on a new sqlite MLflow store | both exit 0, two FINISHED runs |
 
 Each test gets its own HEARTAI_HOME (where the sweep key lives) and MLflow SQLite store."""
-import hashlib, json, os, pickle, shutil, signal, sqlite3, subprocess, sys, time
+import hashlib, io, json, os, pickle, shutil, signal, sqlite3, subprocess, sys, time
 from pathlib import Path
 import pytest
 
@@ -70,7 +70,7 @@ def trained(tmp_path_factory):
 class Evil:
     "A pickle whose loading creates the file `path`."
     def __init__(self, path): self.path = str(path)
-    def __reduce__(self): return (open, (self.path, 'w'))
+    def __reduce__(self): return (io.open, (self.path, 'w'))
 
 def test_resume_refuses_foreign_sweep_folder(tmp_path, env, monkeypatch):
     marker = tmp_path/'pwned'
@@ -132,7 +132,7 @@ def test_next_run_cleans_what_a_kill_left(tmp_path, env):
     assert hidden_temps(tmp_path) == [] and (tmp_path/'run'/'train.json').exists()
 
 @pytest.mark.slow
-def test_tune_interrupted(tmp_path, env):
+def test_tune_interrupted(tmp_path, env, monkeypatch):
     (tmp_path/'sweep.toml').write_text(f'[tune]\nstorage_path = "{tmp_path}/ray"\nname = "sw"\nnum_samples = 4\nmax_epochs = 30\nnum_cpus = 1\n'
                                        f'n_synthetic = 3000\nlog_model = false\nscheduler = "fifo"\n'
                                        '[space]\narch = "cnn1d"\nn_blocks = 2\nhead_hidden = 0\nwidth = [4, 8]\nlr = {loguniform = [1e-3, 1e-2]}\n')
@@ -148,13 +148,15 @@ def test_tune_interrupted(tmp_path, env):
     assert last.startswith('heartai: interrupted by SIGTERM: ') and '--resume sw' in last and 'out was not written' in last, last
     assert not (tmp_path/'out').exists() and hidden_temps(tmp_path) == []   # no summary.md or report.pdf that look complete
     assert 'RUNNING' not in run_statuses(tmp_path/'mlflow.db') and 'KILLED' in run_statuses(tmp_path/'mlflow.db')
-    assert (tmp_path/'ray'/'sw'/'heartai_digest.json').exists()   # signed: it can be resumed
+    monkeypatch.setenv('HEARTAI_HOME', env['HEARTAI_HOME'])
+    from heartai.tune import check_sweep
+    check_sweep(tmp_path/'ray'/'sw')   # signed as Ray left it: `--resume sw` may go on
 
 # --- settings that cannot be right ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('args,msg', [
-    (['--lr', '-0.001'], "--lr must be a positive finite number or auto, got '-0.001'"), (['--lr=-1e-3'], "--lr must be a positive finite number"),
-    (['--lr', 'nan'], "--lr must be a positive finite number"), (['--lr', 'inf'], "--lr must be a positive finite number"),
+    (['--lr', '-0.001'], "--lr must be a number or 'auto' (positive and finite), got '-0.001'"), (['--lr=-1e-3'], "--lr must be a number or 'auto' (positive and finite)"),
+    (['--lr', 'nan'], "--lr must be a number or 'auto' (positive and finite)"), (['--lr', 'inf'], "--lr must be a number or 'auto' (positive and finite)"),
     (['--epochs', '0'], "--epochs must be an integer >= 1, got 0"), (['--bs', '0'], "--bs must be an integer >= 1, got 0"),
     (['--monitor', 'recall_X'], "--monitor 'recall_X' is not a recorded metric; choose one of")])
 def test_impossible_settings(tmp_path, env, args, msg):
@@ -166,7 +168,7 @@ def test_impossible_settings(tmp_path, env, args, msg):
 def test_impossible_sweep_space(tmp_path, env):
     (tmp_path/'sweep.toml').write_text('[tune]\nnum_samples = 2\n[space]\narch = "cnn1d"\nlr = [1e-3, -0.01]\n')
     before = snapshot(tmp_path)
-    error_line(cli('tune', 'sweep.toml', '-o', 'out', env=env, cwd=tmp_path, ok=False), 1, "sweep.toml: lr must be a positive finite number", "got -0.01")
+    error_line(cli('tune', 'sweep.toml', '-o', 'out', env=env, cwd=tmp_path, ok=False), 1, "sweep.toml: lr must be a number or 'auto' (positive and finite)", "got -0.01")
     assert snapshot(tmp_path) == before and not (tmp_path/'out').exists()
 
 # --- --force never writes over an input -----------------------------------------------------------------------------------
