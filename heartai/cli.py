@@ -5,11 +5,11 @@ with progress bars, one-line errors, and outputs that are never overwritten unle
 
 # %% ../nbs/60_cli.ipynb #6497d719
 from __future__ import annotations
-import argparse, ast, functools, json, logging, os, shutil, sys, time, traceback, warnings
+import argparse, ast, functools, json, logging, os, re, shutil, signal, sys, time, traceback, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import heartai
-from .outputs import refuse_existing, staged_dir, write_file, write_json
+from .outputs import refuse_existing, staged_dir, write_file, write_json, interruptible, interrupted_by, Interrupted
 from .data.load import is_record
 
 # %% auto #0
@@ -34,16 +34,17 @@ def _one_line(e:BaseException)->str:
     known = (CLIError, ValueError, TypeError, OSError, ImportError, KeyError, RuntimeError)
     msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
     msg = ' '.join(str(msg).split()) or type(e).__name__
+    msg = re.sub(r'/\.([^/\s]+?)\.(?:tmp|old)-(?:\d+-)?[0-9a-f]{8}(?=/|\s|$|[\'",:;)])', r'/\1', msg)   # a staged directory: its destination
     return msg if isinstance(e, known) else f"{type(e).__name__}: {msg} (run with --debug for the traceback)"
 
 # %% ../nbs/60_cli.ipynb #fdb71fd7
-def _refuse_existing(path:Path, force:bool, marker:str=None):
-    "`heartai.outputs.refuse_existing`, its messages naming `--force`."
-    refuse_existing(path, force, marker, flag='--force')
+def _refuse_existing(path:Path, force:bool, marker:str=None, protect=()):
+    "`heartai.outputs.refuse_existing`, its messages naming `--force`; `protect`: the command's inputs."
+    refuse_existing(path, force, marker, flag='--force', protect=protect)
 
-def _staged_dir(out, force:bool, marker:str): return staged_dir(out, force, marker, flag='--force')
+def _staged_dir(out, force:bool, marker:str, protect=()): return staged_dir(out, force, marker, flag='--force', protect=protect)
 
-def _write_file(path, force:bool, write)->Path: return write_file(path, write, force, flag='--force')
+def _write_file(path, force:bool, write, protect=())->Path: return write_file(path, write, force, flag='--force', protect=protect)
 
 # %% ../nbs/60_cli.ipynb #89db3ecb
 _CMDS = {}  # command ('train', 'data build', ...) -> (help, function of the parsed args, function adding its arguments, takes --force)
@@ -95,12 +96,19 @@ def _library_noise(quiet:bool):
         warnings.showwarning = _show_warning
         yield
 
+def _not_written(args)->str:
+    "What an interrupted command leaves: its output is not written; run it again."
+    out = getattr(args, 'output', None) or getattr(args, 'out', None)
+    tracked = 'tracking_uri' in vars(args or argparse.Namespace()) and not getattr(args, 'no_mlflow', False)
+    return ((f"{out} was not written" if out else "stopped") + (" (its MLflow run is marked KILLED)" if tracked else '')
+            + "; run the same command again to start over")
+
 def main(argv:list=None, # the arguments (default: `sys.argv[1:]`)
         )->int:
-    "Run the `heartai` command; returns the exit code (0 ok, 1 the command failed, 2 bad command line, 130 interrupted)."
+    "Run the `heartai` command; returns the exit code (0 ok, 1 failed, 2 bad command line, 130/143 interrupted by SIGINT/SIGTERM)."
     argv = [str(a) for a in (sys.argv[1:] if argv is None else argv)]
     os.environ.setdefault('MPLBACKEND', 'Agg'); os.environ.setdefault('MLFLOW_LOGGING_LEVEL', 'WARNING')
-    debug = '--debug' in argv
+    debug, args = '--debug' in argv, None
     try:
         args = make_parser().parse_args(argv)
         if not hasattr(args, 'func'): raise UsageError(f"choose a command: {', '.join(k for k in _CMDS if ' ' not in k)} (see `heartai --help`)")
@@ -109,11 +117,12 @@ def main(argv:list=None, # the arguments (default: `sys.argv[1:]`)
         if threads is not None:
             if threads < 1: raise UsageError(f"--threads must be a positive number, got {threads}")
             import torch; torch.set_num_threads(threads)
-        with _library_noise(args.quiet): args.func(args)
+        with _library_noise(args.quiet), interruptible(): args.func(args)
         return 0
     except SystemExit as e: return e.code if isinstance(e.code, int) else 0   # --help, --version
-    except KeyboardInterrupt:
-        print("heartai: interrupted", file=sys.stderr); return 130
+    except KeyboardInterrupt as e:
+        e = e if isinstance(e, Interrupted) else Interrupted('', signal.SIGINT)
+        print(f"heartai: interrupted by {e.signame}: {str(e) or _not_written(args)}", file=sys.stderr); return e.code
     except Exception as e:
         if debug: traceback.print_exc()
         print(f"heartai: error: {_one_line(e)}", file=sys.stderr)
@@ -163,7 +172,7 @@ def cmd_data_build(args):
     from heartai.data.load import load_beats, count_beats
     from heartai.data.physionet import RHYTHM_COLS
     say, out = _say(args), Path(args.output).absolute()
-    _refuse_existing(out, args.force)
+    _refuse_existing(out, args.force, protect=[args.src])
     if not (Path(args.src).is_dir() or is_record(args.src)):
         raise CLIError(f"{args.src}: not a folder of WFDB records nor a record (no {Path(args.src).name}.hea)")
     df, classes, _ = load_beats(args.src, args.classes, labelled=False, detector=args.detector, lead=args.lead, window=_window(args.window),
@@ -237,14 +246,19 @@ register('data info', "beats per class and per record", cmd_data_info, _info_arg
 _TRAIN_KEYS = ('data', 'n', 'classes', 'split', 'valid_pct', 'arch', 'epochs', 'lr', 'bs', 'loss', 'channels', 'view', 'pretrained',
                'augment', 'balance', 'rhythm', 'window', 'leads', 'seed', 'monitor', 'hp', 'recall')
 
+def _flag(e)->str:
+    "A library `SettingError` ('lr must be ...') as the command line says it ('--lr must be ...')."
+    k, sep, rest = str(e).partition(' ')
+    return f"--{k.replace('_', '-')}{sep}{rest}"
+
 def _check_train_args(args):
     "Usage errors of `heartai train`, before any data is read."
     from heartai.models.core import get_arch
     from heartai.data.transforms import check_channels
+    from heartai.training import check_settings, SettingError
     args.window = _window(args.window)
-    if args.lr != 'auto':
-        try: float(args.lr)
-        except ValueError: raise UsageError(f"--lr must be a number or 'auto', got {args.lr!r}") from None
+    try: check_settings(args.epochs, args.lr, args.bs, args.freeze_epochs)
+    except SettingError as e: raise UsageError(_flag(e)) from None
     try:
         if args.arch: get_arch(args.arch)
         if args.channels: check_channels(tuple(args.channels.split(',')))
@@ -272,7 +286,7 @@ def cmd_train(args):
     say = _say(args)
     args.hp, args.recall = _kv(args.hp, '--hp'), _kv(args.recall, '--recall', float)
     _check_train_args(args)
-    _refuse_existing(Path(args.output).absolute(), args.force, 'train.json')
+    _refuse_existing(Path(args.output).absolute(), args.force, 'train.json', protect=[args.data, args.pretrained])
     _need_input(args.data)
     try:
         r = train(args.data, args.output, classes=args.classes, split=args.split, valid_pct=args.valid_pct, n=args.n, arch=args.arch,
@@ -283,7 +297,7 @@ def cmd_train(args):
                   tracking_uri=args.tracking_uri, experiment=args.experiment, run_name=args.name, register=args.register,
                   params={'cli.' + k: v for k, v in vars(args).items() if k in _TRAIN_KEYS}, command=['heartai', *args.argv],
                   overwrite=args.force, progress=not args.quiet)
-    except SettingError as e: raise UsageError(f"--{e}") from None
+    except SettingError as e: raise UsageError(_flag(e)) from None
     out, info = Path(args.output), r.info
     for line in _results(r.metrics, r.table, info['data']['n_valid']): say(line)
     say(f"\nrun: {out}\n  model: {out/'model'}\n  metrics: {out/'metrics.json'}\n  plots: {out/'plots'}"
@@ -344,8 +358,9 @@ def cmd_predict(args):
     from heartai.inference import operating_point, predict_table, data_settings, UNCLASSIFIABLE
     say, out = _say(args), Path(args.output).absolute()
     per_rec = out.with_name(out.stem + '.records.csv')
-    _refuse_existing(out, args.force)
-    if is_record(args.input) or Path(args.input).is_dir(): _refuse_existing(per_rec, args.force)
+    args.protect = [args.model, args.input, args.operating_point]   # never written over, even with --force
+    _refuse_existing(out, args.force, protect=args.protect)
+    if is_record(args.input) or Path(args.input).is_dir(): _refuse_existing(per_rec, args.force, protect=args.protect)
     if not Path(args.model).exists(): raise CLIError(f"{args.model}: no such model (an exported model, a run directory or an .onnx file)")
     _need_input(args.input, f"no such beats file, folder of WFDB records, or record ({Path(args.input).name}.hea)")
     model = _predict_model(args.model)
@@ -364,7 +379,7 @@ def cmd_predict(args):
     t1 = time.time()
     tab = predict_table(model, df, op, bs=args.bs, progress=not args.quiet)
     t2 = time.time()
-    _write_file(out, args.force, lambda p: tab.to_csv(p, index=False))
+    _write_file(out, args.force, lambda p: tab.to_csv(p, index=False), args.protect)
     if kind == 'records': _write_records(args, tab, per_rec, say)
     say(f"{len(tab)} beats ({kind}) classified in {t2 - t1:.2f} s ({len(tab) / max(t2 - t1, 1e-9):,.0f} beats/s; reading took {t1 - t0:.1f} s)")
     say(f"predicted: {tab.pred.value_counts().to_dict()}; flagged: {int(tab.flag.sum())} of {len(tab)}"
@@ -376,7 +391,7 @@ def _write_records(args, tab, path, say):
     from heartai.data.load import record_durations
     from heartai.inference import record_summary
     s = record_summary(tab, record_durations(args.input, tab['record'].unique()))
-    _write_file(path, args.force, lambda p: s.to_csv(p, index=False))
+    _write_file(path, args.force, lambda p: s.to_csv(p, index=False), args.protect)
     say(f"per record ({len(s)}):\n{s.to_string(index=False)}\nwritten to {path}")
 
 # %% ../nbs/60_cli.ipynb #9ac2e8ba
@@ -462,14 +477,17 @@ def cmd_tune(args):
     from heartai.report import sweep_report
     say, cfg = _say(args), Path(args.config)
     out = Path(args.output or f'tune-{cfg.stem}')
-    _refuse_existing(out.absolute(), args.force, 'tune.json')
     opts = _tune_options(cfg)
+    protect = [cfg, opts.get('data')]
+    _refuse_existing(out.absolute(), args.force, 'tune.json', protect=protect)
     if args.tracking_uri: opts['tracking_uri'] = args.tracking_uri
     if args.register: opts['register'] = args.register
-    with _staged_dir(out, args.force, 'tune.json') as tmp:
+    if args.resume: opts.update(resume=True, name=args.resume)
+    with _staged_dir(out, args.force, 'tune.json', protect=protect) as tmp:
         t0 = time.time()
         res = tune(cfg, progress=not args.quiet, **opts)
         fr = results_frame(res)
+        if res.interrupted: _tune_interrupted(args, res, fr, out)
         fr.to_csv(tmp/'trials.csv', index=False)
         ok = bool(len(fr)) and fr[f'{res.metric}_best'].notna().any()
         summary = to_markdown(summary_table(res)) if ok else 'No trial reported the metric.'
@@ -486,8 +504,17 @@ def cmd_tune(args):
     say(f"\nsweep {res.name}: {len(fr)} trials -> {out}/ (trials.csv, summary.md" + (", report.pdf" if ok else '')
         + f"); MLflow parent run {res.parent_run_id} in {res.tracking_uri}")
 
+def _tune_interrupted(args, res, fr, out):
+    "Stop `heartai tune` when its sweep was interrupted: nothing is written that would look complete; say how to continue."
+    left = int((fr.status == 'interrupted').sum()) if len(fr) else 0
+    again = ['heartai', 'tune', str(args.config), '-o', str(out)] + (['--tracking-uri', args.tracking_uri] if args.tracking_uri else [])
+    raise Interrupted(f"sweep {res.name!r} stopped with {left} unfinished trial(s) of {len(fr)} started; {out} was not written "
+                      f"(the sweep's state is in {res.path}, its MLflow run is marked KILLED); continue it with: {' '.join(again)} --resume {res.name}",
+                      interrupted_by() or signal.SIGINT)
+
 def _tune_args(s):
     s.add_argument('config', help="TOML file: [space] search space, [tune] options")
+    s.add_argument('--resume', metavar='NAME', help="continue the interrupted sweep NAME (its [tune] storage_path)")
     s.add_argument('-o', '--output', help="directory for trials.csv, summary.md, report.pdf (default tune-<config name>)")
     s.add_argument('--tracking-uri', help="MLflow store")
     s.add_argument('--register', metavar='NAME', help="register the best trial's model (best on valid) as a new version of NAME in the MLflow Model Registry")
@@ -516,7 +543,7 @@ def cmd_demo(args):
     "Every heartai command on synthetic (or your) data, in a few minutes."
     from heartai.data.physionet import synth_record
     say, out, tiny = _say(args), Path(args.out).absolute(), args.tiny
-    _refuse_existing(out, args.force, 'demo.json')
+    _refuse_existing(out, args.force, 'demo.json', protect=[args.data])
     if args.data and not Path(args.data).exists() and not is_record(args.data):
         raise CLIError(f"{args.data}: no such file, folder of WFDB records, or record")
     if out.exists(): shutil.rmtree(out)

@@ -4,22 +4,41 @@
 
 # %% ../nbs/07_outputs.ipynb #9d234a30
 from __future__ import annotations
-import json, os, shutil, uuid
+import json, os, re, shutil, signal, threading, uuid
 from contextlib import contextmanager
 from pathlib import Path
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['refuse_existing', 'staged_dir', 'write_file', 'write_json']
+__all__ = ['refuse_input', 'refuse_existing', 'clean_stale', 'staged_dir', 'write_file', 'write_json', 'Interrupted',
+           'interrupted_by', 'interruptible']
 
 # %% ../nbs/07_outputs.ipynb #62b4d207
+def _holds(a:Path, b:Path)->bool: return a == b or a in b.parents
+
+def refuse_input(path,           # an output about to be written
+                 protect=(),     # the command's inputs: files, folders or WFDB records (path without extension)
+                 flag:str='overwrite=True', # how the caller allows replacing, for the message
+                ):
+    "Refuse an existing output `path` that is one of the inputs `protect`, lies inside one, or holds one."
+    out = Path(path).expanduser().resolve()
+    if not out.exists(): return
+    for p in protect or ():
+        if p is None or not isinstance(p, (str, os.PathLike)) or str(p) == 'synthetic': continue
+        src = Path(p).expanduser().resolve()
+        rec = not src.exists() and out.parent == src.parent and out.name.startswith(src.name + '.')  # a file of WFDB record `src`
+        if _holds(out, src) or _holds(src, out) or rec:
+            raise FileExistsError(f"{path} is, or holds, an input of this command ({p}); not writing over it, even with {flag}")
+
 def refuse_existing(path,                    # an output about to be written
                     overwrite:bool=False,    # whether replacing it is allowed
                     marker:str=None,         # a directory output: the file that shows heartai made it
                     flag:str='overwrite=True', # how the caller allows replacing, for the message
+                    protect=(),              # the command's inputs, never written over (`refuse_input`)
                    ):
     "Refuse an existing output `path` unless `overwrite`; a directory is replaced only when it holds `marker` (or is empty)."
     path = Path(path)
+    refuse_input(path, protect, flag)
     if not path.exists() and not path.is_symlink(): return
     if not overwrite: raise FileExistsError(f"{path} exists; pass {flag} to replace it")
     if path.is_dir():
@@ -29,23 +48,49 @@ def refuse_existing(path,                    # an output about to be written
     elif marker is not None: raise FileExistsError(f"{path} is a file, not a heartai output directory; not replacing it")
 
 # %% ../nbs/07_outputs.ipynb #4e768dbc
+def _alive(pid:int)->bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def _hidden(out:Path, kind:str)->Path:
+    "A hidden name beside `out` for a temporary (`kind` 'tmp') or replaced ('old') directory, naming the process that made it."
+    return out.with_name(f'.{out.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}')
+
+def clean_stale(out, # an output path
+               )->list:
+    "Remove the hidden temporary and replaced copies of `out` left by a process that no longer runs (a kill); returns them."
+    out, gone = Path(out).expanduser().absolute(), []
+    pat = re.compile(rf'\.{re.escape(out.name)}\.(tmp|old)-(\d+)-[0-9a-f]{{8}}')
+    if not out.parent.is_dir(): return gone
+    for p in out.parent.iterdir():
+        m = pat.fullmatch(p.name)
+        if m and not _alive(int(m.group(2))):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink(missing_ok=True)
+            gone.append(p)
+    return gone
+
+# %% ../nbs/07_outputs.ipynb #0dadca92
 @contextmanager
 def staged_dir(out,                   # the result directory to create
                overwrite:bool=False,  # replace an existing one (made by heartai: it holds `marker`)
                marker:str=None,       # the file that shows heartai made the directory
                flag:str='overwrite=True', # how the caller allows replacing, for messages
+               protect=(),            # the command's inputs, never written over (`refuse_input`)
               ):
     "Yield a temporary directory beside `out`; on success it replaces `out` (refused if `out` exists and not `overwrite`)."
     out = Path(out).expanduser().absolute()
-    refuse_existing(out, overwrite, marker, flag)
+    refuse_existing(out, overwrite, marker, flag, protect)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f'.{out.name}.tmp-{uuid.uuid4().hex[:8]}')
+    clean_stale(out)
+    tmp = _hidden(out, 'tmp')
     tmp.mkdir()
     try:
         yield tmp
-        refuse_existing(out, overwrite, marker, flag)  # it may have appeared meanwhile
+        refuse_existing(out, overwrite, marker, flag, protect)  # it may have appeared meanwhile
         if out.exists():
-            old = out.with_name(f'.{out.name}.old-{uuid.uuid4().hex[:8]}')
+            old = _hidden(out, 'old')
             os.replace(out, old); os.replace(tmp, out); shutil.rmtree(old, ignore_errors=True)
         else: os.replace(tmp, out)
     finally: shutil.rmtree(tmp, ignore_errors=True)
@@ -55,12 +100,47 @@ def write_file(path,                  # the file to write
                write,                 # a function writing the content to the path it is given
                overwrite:bool=False,  # replace an existing file
                flag:str='overwrite=True', # how the caller allows replacing, for the message
+               protect=(),            # the command's inputs, never written over (`refuse_input`)
               )->Path:
     "Call `write(tmp)` and rename `tmp` to `path` (refused if `path` exists and not `overwrite`)."
     path = Path(path).expanduser().absolute()
-    refuse_existing(path, overwrite, flag=flag)
+    refuse_existing(path, overwrite, flag=flag, protect=protect)
     return atomic_write(path, write, overwrite)
 
 def write_json(path, obj, overwrite:bool=True)->Path:
     "Write `obj` as indented JSON (values JSON does not know as text), all at once (`atomic_write`)."
     return atomic_write(path, json.dumps(obj, indent=2, default=str) + '\n', overwrite)
+
+# %% ../nbs/07_outputs.ipynb #ec574530
+class Interrupted(KeyboardInterrupt):
+    "Work stopped by a signal (its message: what was left, if anything); `code` is the exit status of a process stopped by it (128 + the signal number)."
+    def __init__(self, msg:str='', signum:int=signal.SIGINT): super().__init__(msg); self.signum = int(signum)
+    @property
+    def code(self)->int: return 128 + self.signum
+    @property
+    def signame(self)->str: return signal.Signals(self.signum).name
+
+_signals = []  # the signals received inside `interruptible` blocks, newest last
+
+def interrupted_by()->int|None:
+    "The signal (`signal.SIGINT` or `signal.SIGTERM`) that interrupted the innermost `interruptible` block, if one did."
+    return _signals[-1] if _signals and _signals[-1] else None
+
+# %% ../nbs/07_outputs.ipynb #7ec061b7
+def _on_signal(signum, frame):
+    _signals[-1] = signum
+    h = signal.getsignal(signal.SIGINT)
+    if signum == signal.SIGTERM and callable(h) and h not in (_on_signal, signal.default_int_handler): return h(signal.SIGINT, frame)
+    raise Interrupted('', signum)   # the caller says what was left
+
+@contextmanager
+def interruptible():
+    "Inside the block SIGINT and SIGTERM raise `Interrupted` (SIGTERM calls a library's own SIGINT handler instead, if one is set)."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    _signals.append(None)
+    for s in old: signal.signal(s, _on_signal)
+    try: yield
+    finally:
+        for s, h in old.items(): signal.signal(s, h if h is not None else signal.SIG_DFL)
+        _signals.pop()

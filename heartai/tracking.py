@@ -6,7 +6,7 @@ and the exported model — with the run marked FAILED when training raises."""
 
 # %% ../nbs/40_tracking.ipynb #f87dc3d1
 from __future__ import annotations
-import json, os, re, tempfile, time, numbers, warnings
+import fcntl, json, os, re, tempfile, time, numbers, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -26,8 +26,8 @@ from .interpret import confusion, scores_from_confusion, confusion_figure
 from .models.core import count_params
 
 # %% auto #0
-__all__ = ['DEFAULT_TRACKING_URI', 'DEFAULT_EXPERIMENT', 'tracking_uri', 'experiment_id', 'flatten_params', 'learner_params',
-           'valid_report', 'plot_confusion', 'plot_lr_find', 'MLflowCallback', 'run_status', 'track']
+__all__ = ['DEFAULT_TRACKING_URI', 'DEFAULT_EXPERIMENT', 'tracking_uri', 'experiment_id', 'mlflow_client', 'flatten_params',
+           'learner_params', 'valid_report', 'plot_confusion', 'plot_lr_find', 'MLflowCallback', 'run_status', 'track']
 
 # %% ../nbs/40_tracking.ipynb #41c22793
 DEFAULT_TRACKING_URI = 'sqlite:///mlflow.db'  # local SQLite database in the working directory
@@ -64,6 +64,24 @@ def experiment_id(client:MlflowClient, # a client of the tracking store
     if e.lifecycle_stage != 'active':
         raise ValueError(f"MLflow experiment {name!r} is deleted in {client.tracking_uri}; restore it or choose another name")
     return e.experiment_id
+
+# %% ../nbs/40_tracking.ipynb #fd2c79e3
+@contextmanager
+def _store_lock(uri:str):
+    "An exclusive lock on the SQLite database of `uri` (nothing for other stores), held inside the block."
+    if not uri.startswith('sqlite:///') or uri.endswith(':memory:'): yield; return
+    db = Path(uri[len('sqlite:///'):])
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.with_name(f'.{db.name}.lock'), 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
+def mlflow_client(uri:str=None, # a tracking URI (default: `tracking_uri()`)
+                 )->MlflowClient:
+    "A client of the tracking store `uri`; a new SQLite store is created by one process at a time."
+    uri = tracking_uri(uri)
+    with _store_lock(uri): return MlflowClient(tracking_uri=uri)   # the client creates the store's tables
 
 # %% ../nbs/40_tracking.ipynb #55f026ea
 def _fmt(v):
@@ -230,7 +248,7 @@ def start(self:MLflowCallback, learn=None):
     "Open the MLflow run (done by `track`, or at the first fit); returns its id (`run_id` stays set after the run ends)."
     if self._open: return self.run_id
     self.uri = tracking_uri(self.uri)
-    self.client = MlflowClient(tracking_uri=self.uri)
+    self.client = mlflow_client(self.uri)
     eid = experiment_id(self.client, self.experiment)
     parent = self.parent_run_id
     if parent is None and mlflow.active_run() is not None and tracking_uri(mlflow.get_tracking_uri()) == self.uri:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/22_training.ipynb #1827073d
 from __future__ import annotations
-import json, shutil, time
+import json, math, numbers, shutil, time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,8 +14,8 @@ import heartai
 from .outputs import staged_dir, write_json
 
 # %% auto #0
-__all__ = ['SettingError', 'resolve_inputs', 'build_learner', 'fit', 'eval_data', 'summary_metrics', 'evaluate_run',
-           'split_roles', 'TrainRun', 'train']
+__all__ = ['SettingError', 'resolve_inputs', 'check_settings', 'build_learner', 'fit', 'eval_data', 'summary_metrics',
+           'evaluate_run', 'split_roles', 'TrainRun', 'train']
 
 # %% ../nbs/22_training.ipynb #424221ed
 class SettingError(ValueError):
@@ -34,6 +34,24 @@ def resolve_inputs(arch:str=None,   # architecture (default: the pretrained mode
     arch = arch or (pre['arch'] if pre else 'cnn1d')
     view = view or (pre['data'].get('view', '1d') if pre else None)
     return arch, get_arch(arch).check_view(view), channels
+
+# %% ../nbs/22_training.ipynb #e93e5685
+def check_settings(epochs=None, lr=None, bs=None, freeze_epochs=None, wd=None):
+    "Refuse training settings that cannot be right with a `SettingError` naming the setting (`None`: not checked)."
+    for k, v, lo in (('epochs', epochs, 1), ('bs', bs, 1), ('freeze_epochs', freeze_epochs, 0)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < lo):
+            raise SettingError(f"{k} must be an integer >= {lo}, got {v!r}")
+    for k, v, ok in (('lr', lr, lambda x: x > 0), ('wd', wd, lambda x: x >= 0)):
+        if v is None or (k == 'lr' and v == 'auto'): continue
+        try: x = float(v) if not isinstance(v, bool) else math.nan
+        except (TypeError, ValueError): x = math.nan
+        if not (math.isfinite(x) and ok(x)):
+            raise SettingError(f"{k} must be a number{' or ' + repr('auto') if k == 'lr' else ''} ({'positive' if k == 'lr' else 'non-negative'} and finite), got {v!r}")
+
+def _check_monitor(learn, monitor:str):
+    "Refuse a `monitor` the learner does not record, before training."
+    names = ['train_loss', 'valid_loss'] + [getattr(m, 'name', None) for m in learn.metrics]
+    if monitor not in names: raise SettingError(f"monitor {monitor!r} is not a recorded metric; choose one of {names}")
 
 # %% ../nbs/22_training.ipynb #20b6fde8
 def build_learner(df:pd.DataFrame,    # labelled beats
@@ -78,6 +96,7 @@ def fit(learn,                 # a learner from `build_learner`
         quiet:bool=False,      # no progress bars or tables
        )->tuple:
     "Train `learn`; returns the learning rate used and lr_find's curve (empty unless `lr='auto'`)."
+    check_settings(epochs, lr, freeze_epochs=freeze_epochs if fine_tune else None)
     found = {}
     with (learn.no_bar() if quiet else nullcontext()), (learn.no_logging() if quiet else nullcontext()):
         if lr == 'auto':
@@ -280,18 +299,20 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
          )->TrainRun:
     "Train and evaluate a model into the run directory `out`; see the table above for what it holds."
     from heartai.tracking import track
+    check_settings(epochs, lr, bs, freeze_epochs if pretrained else None)
     _check_register(register, mlflow)
     t0, say = time.time(), (print if progress else (lambda *a: None))
     settings = dict(data=str(data) if not isinstance(data, pd.DataFrame) else 'DataFrame', n=n, classes=classes, split=split, valid_pct=valid_pct,
                     arch=arch, epochs=epochs, lr=lr, bs=bs, loss=loss, channels=channels, view=view, pretrained=pretrained, augment=augment,
                     balance=balance, rhythm=rhythm, window=window, leads=leads, seed=seed, monitor=monitor, hp=hp or {}, recall=recall or {})
-    with staged_dir(out, overwrite, 'train.json') as tmp:
+    inputs = [data if isinstance(data, (str, Path)) else None, pretrained]   # never written over, even with `overwrite`
+    with staged_dir(out, overwrite, 'train.json', protect=inputs) as tmp:
         df, splits, classes, test = _load(data, splits, classes, split, valid_pct, seed, n, window, leads, progress)
         kind = _kind(data)
         arch, view, channels = resolve_inputs(arch, view, channels, pretrained)
         learn = build_learner(df, splits, classes, arch, view, channels, bs=bs, loss=loss, augment=True if augment else None, balance=balance,
                               pretrained=pretrained, seed=seed, runs_dir=tmp/'checkpoints', monitor=monitor, path=tmp, rhythm=rhythm, **(hp or {}))
-        _check_recall(recall, list(learn.dls.vocab))
+        _check_recall(recall, list(learn.dls.vocab)); _check_monitor(learn, monitor)
         _say_setup(say, df, kind, data, learn, splits, test, pretrained)
         tracked = track(learn, experiment, run_name=run_name or Path(out).name, tracking_uri=tracking_uri,
                         params=params if params is not None else {'train.' + k: v for k, v in settings.items()}) if mlflow else nullcontext(None)

@@ -6,7 +6,7 @@ then a results table, plots, a Table-3-style summary and a PDF report."""
 
 # %% ../nbs/50_tune.ipynb #2713fe2c
 from __future__ import annotations
-import datetime, json, math, numbers, os, re, time, warnings
+import datetime, hashlib, hmac, json, math, numbers, os, re, secrets, signal, threading, time, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,15 +20,15 @@ from .core import synth_beats, get_vocab, heartai_home, _check_seed, TARGET, ato
 from .models.core import get_arch, load_archs, count_params
 from .data.load import load_split
 from .learner import recall_first_metrics
-from .tracking import track, tracking_uri as _tracking_uri, experiment_id, flatten_params
+from .tracking import track, tracking_uri as _tracking_uri, experiment_id, flatten_params, mlflow_client, run_status
 from .tune_space import (TRIAL_DEFAULTS, SAMPLERS, check_space, load_space, space_to_ray, decode_config,
                          _options, _channels, _arch_kwargs, _ray_tune, _enc)
 _all_ = ['TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_ray', 'decode_config']  # the space's names, from here too
 
 # %% auto #0
-__all__ = ['ray_session', 'TuneReport', 'sweep_data', 'SweepResult', 'tune', 'final_test', 'register_best', 'trial_id',
-           'trial_history', 'results_frame', 'summary_table', 'to_markdown', 'TRIAL_DEFAULTS', 'SAMPLERS',
-           'check_space', 'load_space', 'space_to_ray', 'decode_config']
+__all__ = ['ray_session', 'TuneReport', 'sweep_data', 'SweepResult', 'sweep_key', 'sign_sweep', 'check_sweep', 'tune',
+           'final_test', 'register_best', 'trial_id', 'trial_history', 'results_frame', 'summary_table', 'to_markdown',
+           'TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_ray', 'decode_config']
 
 # %% ../nbs/50_tune.ipynb #f43819d8
 @contextmanager
@@ -42,6 +42,8 @@ def ray_session(address:str=None, # None: a private local Ray on 127.0.0.1; 'ray
     if ray.is_initialized(): yield ray; return
     os.environ.setdefault('RAY_USAGE_STATS_ENABLED', '0')
     kw = dict(include_dashboard=False, log_to_driver=not quiet, logging_level=logging.WARNING if quiet else logging.INFO)
+    main = threading.current_thread() is threading.main_thread()
+    term = signal.getsignal(signal.SIGTERM) if main else None
     if address is not None: ray.init(address=address, **kw)
     else:
         from ray._private import ray_constants
@@ -56,6 +58,7 @@ def ray_session(address:str=None, # None: a private local Ray on 127.0.0.1; 'ray
         ip = ray.util.get_node_ip_address()
         if ip not in ('127.0.0.1', '::1', 'localhost'):
             ray.shutdown(); raise RuntimeError(f"Ray started on {ip}, not on loopback; stopped it")
+    if callable(term): signal.signal(signal.SIGTERM, term)   # ray.init's handler exits at once; keep the caller's (`heartai.outputs.interruptible`)
     try: yield ray
     finally: ray.shutdown()
 
@@ -208,6 +211,67 @@ def _close_children(client, eid, parent, grid, max_epochs):
             if 'heartai.stopped_early' in run.data.tags: client.delete_tag(rid, 'heartai.stopped_early')
             client.set_tag(rid, 'heartai.interrupted', 'true'); client.set_terminated(rid, 'KILLED')
 
+# %% ../nbs/50_tune.ipynb #7d14fe62
+_DIGEST = 'heartai_digest.json'
+
+def sweep_key()->bytes:
+    "This user's secret key for signing sweep folders (`heartai_home()/keys/sweep.key`, made on first use, private)."
+    d = heartai_home()/'keys'
+    d.mkdir(mode=0o700, parents=True, exist_ok=True)
+    p = d/'sweep.key'
+    if not p.exists():
+        tmp = d/f'.sweep.key.{os.getpid()}-{secrets.token_hex(4)}'
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, 'wb') as f: f.write(secrets.token_bytes(32))
+        try: os.link(tmp, p)   # all at once; another process may have made it meanwhile
+        except FileExistsError: pass
+        finally: tmp.unlink()
+    st = p.stat()
+    if st.st_uid != os.getuid() or st.st_mode & 0o077: raise PermissionError(f"{p}: the sweep key must be yours and private (chmod 600 {p})")
+    key = p.read_bytes()
+    if len(key) < 32: raise PermissionError(f"{p}: not a heartai sweep key (too short); delete it to make a new one")
+    return key
+
+# %% ../nbs/50_tune.ipynb #f4e01a2d
+def _file_digests(folder:Path)->dict:
+    "`{relative path: sha256}` of every file under `folder` (a link: 'link', never followed), but the digest file."
+    out = {}
+    for root, dirs, files in os.walk(folder):
+        for n in files + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            f = Path(root)/n
+            rel = f.relative_to(folder).as_posix()
+            if rel == _DIGEST: continue
+            if f.is_symlink(): out[rel] = 'link'; continue
+            h = hashlib.sha256()
+            with open(f, 'rb') as fh:
+                for b in iter(lambda: fh.read(1 << 20), b''): h.update(b)
+            out[rel] = h.hexdigest()
+    return out
+
+def _mac(files:dict)->str: return hmac.new(sweep_key(), json.dumps(files, sort_keys=True).encode(), 'sha256').hexdigest()
+
+def sign_sweep(folder, # a sweep folder `tune` has just closed
+              )->Path:
+    "Write `heartai_digest.json`: this user's HMAC over every file of the sweep folder (`check_sweep` checks it before a resume)."
+    files = _file_digests(Path(folder))
+    return atomic_write(Path(folder)/_DIGEST, json.dumps(dict(format='heartai-sweep-digest/1', files=files, hmac=_mac(files)), indent=1), overwrite=True)
+
+# %% ../nbs/50_tune.ipynb #c14c27da
+def check_sweep(folder, # a sweep folder to resume
+               ):
+    "Refuse (`PermissionError` naming the file) a sweep folder not signed by this user's heartai, or changed since it was."
+    folder = Path(folder); f = folder/_DIGEST
+    why = "resuming makes Ray unpickle the folder's files (tuner.pkl, the trials' state), which can run any code; not resuming"
+    if not f.is_file(): raise PermissionError(f"{f}: missing: the sweep was not closed by this user's heartai (killed, or made elsewhere); {why}")
+    try: d = json.loads(f.read_text()); files, mac = dict(d['files']), str(d['hmac'])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError): raise PermissionError(f"{f}: not a heartai sweep digest; {why}") from None
+    if not hmac.compare_digest(mac, _mac(files)): raise PermissionError(f"{f}: not signed with this user's sweep key; {why}")
+    now = _file_digests(folder)
+    for rel in sorted(set(files) | set(now)):
+        if files.get(rel) != now.get(rel) or now.get(rel) == 'link':
+            what = 'is a link' if now.get(rel) == 'link' else 'is new' if rel not in files else 'is missing' if rel not in now else 'was changed'
+            raise PermissionError(f"{folder/rel}: {what} since heartai closed the sweep; {why}")
+
 # %% ../nbs/50_tune.ipynb #f1c6baa6
 def _check_options(mode, scheduler, num_samples, max_epochs, grace_period, seed, search_alg, metric)->int:
     "Refuse options of `tune` that cannot work, before anything starts; the checked seed."
@@ -227,7 +291,9 @@ def _sweep_dir(storage_path, name, resume)->tuple:
     exp_dir = storage/name
     state = exp_dir/'heartai_sweep.json'
     if resume:
-        if not (state.exists() and _ray_tune().Tuner.can_restore(str(exp_dir))):
+        if not state.exists(): raise FileNotFoundError(f"Nothing to resume at {exp_dir}: no interrupted sweep {name!r} there")
+        check_sweep(exp_dir)   # before Ray reads (unpickles) anything in it
+        if not _ray_tune().Tuner.can_restore(str(exp_dir)):
             raise FileNotFoundError(f"Nothing to resume at {exp_dir}: no interrupted sweep {name!r} there")
     elif exp_dir.exists(): raise FileExistsError(f"{exp_dir} exists: pass resume=True to continue sweep {name!r}, or choose another name")
     return storage, name, exp_dir, state
@@ -258,7 +324,9 @@ def _tuner(trainable, exp_dir, resume, ray_space, storage, name, metric, mode, n
            max_epochs, search_alg, seed, points, progress):
     "Ray's `Tuner` of a new sweep, or the restored one of an interrupted sweep."
     tune_mod = _ray_tune()
-    if resume: return tune_mod.Tuner.restore(str(exp_dir), trainable, resume_unfinished=True, resume_errored=False, restart_errored=False)
+    if resume:
+        check_sweep(exp_dir)   # again, right before Ray unpickles its state
+        return tune_mod.Tuner.restore(str(exp_dir), trainable, resume_unfinished=True, resume_errored=False, restart_errored=False)
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
     sched = ASHAScheduler(max_t=max_epochs, grace_period=grace_period, reduction_factor=reduction_factor) if scheduler == 'asha' else FIFOScheduler()
     return tune_mod.Tuner(trainable, param_space=ray_space,
@@ -325,7 +393,7 @@ def tune(search_space,               # a search space dict, or a TOML file holdi
     if metric not in names: raise ValueError(f"metric {metric!r} is not reported by the learner; choose one of {names}")
     ray_space, encoded = space_to_ray(space)
     points, uri = _points(points_to_evaluate, space), _tracking_uri(tracking_uri)
-    client = MlflowClient(tracking_uri=uri)
+    client = mlflow_client(uri)
     eid = experiment_id(client, experiment)
     ps = dict(metric=metric, mode=mode, num_samples=num_samples, max_epochs=max_epochs, scheduler=scheduler, search_alg=search_alg,
               seed=seed, split=getattr(splits, 'protocol', split), n_train=len(splits[0]), n_valid=len(splits[1]), n_test=len(getattr(splits, 'test', ())),
@@ -347,11 +415,18 @@ def tune(search_space,               # a search space dict, or a TOML file holdi
             client.set_tag(parent, 'heartai.error', f"{type(e).__name__}: {e}"[:5000])
             client.set_terminated(parent, 'KILLED' if isinstance(e, KeyboardInterrupt) else 'FAILED')
         raise
-    _close_children(client, eid, parent, grid, max_epochs)
-    res = SweepResult(grid, metric, mode, space, encoded, max_epochs, parent, uri, experiment, str(exp_dir), name, time.time() - t0)
-    res.test = final_test(res, tables, classes)   # the chosen configuration only, once, after every trial
-    if register: res.registered = register_best(res, register)
-    _close_sweep(client, res, num_samples, storage)
+    finally:
+        try:
+            if exp_dir.is_dir(): sign_sweep(exp_dir)   # the state Ray left, as this user's heartai closed it (`check_sweep`)
+        except OSError as e: warnings.warn(f"{exp_dir}: not signed, so it cannot be resumed: {e}")
+    try:
+        _close_children(client, eid, parent, grid, max_epochs)
+        res = SweepResult(grid, metric, mode, space, encoded, max_epochs, parent, uri, experiment, str(exp_dir), name, time.time() - t0)
+        res.test = final_test(res, tables, classes)   # the chosen configuration only, once, after every trial
+        if register: res.registered = register_best(res, register)
+        _close_sweep(client, res, num_samples, storage)
+    except BaseException as e:   # stopped or failed while closing: the parent run does not stay RUNNING
+        client.set_tag(parent, 'heartai.error', f"{type(e).__name__}: {e}"[:5000]); client.set_terminated(parent, run_status(e)); raise
     return res
 
 # %% ../nbs/50_tune.ipynb #506d9507
@@ -425,7 +500,7 @@ def results_frame(results:SweepResult)->pd.DataFrame:
     metric, rows = results.metric, []
     for r in results.grid:
         m = r.metrics or {}
-        cfg = decode_config(r.config or {}, results.encoded)
+        cfg = decode_config(r.config, results.encoded) if r.config else {}   # a trial never started has no config: no default shown
         h = trial_history(r, metric)
         h = h[np.isfinite(h)]
         skipped = bool(m.get('skipped'))

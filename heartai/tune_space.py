@@ -5,7 +5,7 @@ TOML files, and the translation to (and from) Ray Tune's space."""
 
 # %% ../nbs/51_tune.space.ipynb #34a9b43b
 from __future__ import annotations
-import json, numbers, tomllib
+import json, math, numbers, tomllib
 from pathlib import Path
 from .models.core import get_arch
 from .learner import LOSSES
@@ -29,6 +29,7 @@ def _sampler(k, v, src):
     if not (isinstance(b, (list, tuple)) and len(b) == 2 and all(isinstance(x, numbers.Real) and not isinstance(x, bool) for x in b)):
         raise ValueError(f"{src}: {k} = {v!r}: {kind} needs two numbers [lo, hi]")
     lo, hi = b
+    if not all(math.isfinite(x) for x in b): raise ValueError(f"{src}: {k} = {v!r}: the bounds must be finite numbers")
     if not lo < hi: raise ValueError(f"{src}: {k} = {v!r}: lo must be below hi")
     if kind == 'loguniform' and lo <= 0: raise ValueError(f"{src}: {k} = {v!r}: loguniform needs lo > 0")
     if kind == 'randint' and not all(float(x).is_integer() for x in b): raise ValueError(f"{src}: {k} = {v!r}: randint needs integers")
@@ -52,6 +53,17 @@ def _arch_kwargs(cfg, arch):
     return {k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()}
 
 # %% ../nbs/51_tune.space.ipynb #eec664c1
+def _check_numbers(space, source):
+    "Learning rate, batch size and weight decay that cannot be right (`heartai.training.check_settings`), as values or sampler bounds."
+    from heartai.training import check_settings, SettingError
+    for k in ('lr', 'bs', 'wd'):
+        opts = _options(space, k)
+        vals = list(_sampler(k, space[k], source)[1:]) if opts is None else opts
+        for v in vals:
+            if k == 'lr' and v == 'auto': raise ValueError(f"{source}: lr: 'auto' is not searchable; give values or a range")
+            try: check_settings(**{k: int(v) if k == 'bs' and isinstance(v, float) and v.is_integer() else v})
+            except SettingError as e: raise ValueError(f"{source}: {e}") from None
+
 def _check_settings(space, source):
     "Check the training settings of `space`: archs, views, losses, channels, rhythm, window, leads; returns the archs."
     from heartai.data.transforms import check_channels, VIEWS
@@ -77,6 +89,7 @@ def _check_settings(space, source):
         except ValueError as e: raise ValueError(f"{source}: window: {e}") from None
     for n in _options(space, 'leads'):
         if n not in (1, 2) or isinstance(n, bool): raise ValueError(f"{source}: leads: {n!r} is not 1 or 2")
+    _check_numbers(space, source)
     if not any(v is None or get_arch(a).takes(v) for a in archs for v in _options(space, 'view')):
         raise ValueError(f"{source}: no arch in {archs} fits a view in {_options(space, 'view')}: 1D archs need view '1d', "
                          f"2D archs (e.g. cnn2d) one of {tuple(v for v in VIEWS if v != '1d')}")
