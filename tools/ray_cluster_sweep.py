@@ -154,4 +154,7 @@ def main(argv=None)->int:
 
 if __name__ == '__main__':
     if sys.argv[1:2] == ['_ray']: _ray_cli(sys.argv[2:])
-    else: sys.exit(main())
+    else:
+        code = main()
+        sys.stdout.flush(); sys.stderr.flush()
+        os._exit(code)   # Ray's client threads can spin at interpreter exit once the cluster is gone: nothing is left to clean up
