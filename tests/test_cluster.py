@@ -5,17 +5,16 @@ import psutil, pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-def _ray_pids()->set:
-    "Ids of the Ray processes (GCS servers, raylets) of this machine."
-    out = set()
-    for p in psutil.process_iter(['name']):
-        if p.info['name'] in ('gcs_server', 'raylet'): out.add(p.pid)
+def _using(path:str)->list:
+    "The processes whose command line mentions `path` (Ray's processes name their session directory)."
+    out = []
+    for p in psutil.process_iter(['cmdline']):
+        if any(path in a for a in p.info['cmdline'] or []): out.append(p.pid)
     return out
 
 @pytest.mark.slow
 def test_cluster_sweep(tmp_path):
     pytest.importorskip('ray')
-    before = _ray_pids()
     env = {**os.environ, 'PYTHONPATH': str(ROOT)}
     r = subprocess.run([sys.executable, str(ROOT/'tools'/'ray_cluster_sweep.py'), '--keep', str(tmp_path/'kept')], env=env,
                        capture_output=True, text=True, timeout=900)
@@ -26,4 +25,5 @@ def test_cluster_sweep(tmp_path):
     assert len(re.findall(r"^trial \d/4 \S+ done: recall_macro", out, re.M)) == 4, out[-4000:]   # one line per trial
     assert 'Ray nodes stopped' in out
     assert (tmp_path/'kept'/'sweeps'/'cluster').is_dir() and (tmp_path/'kept'/'mlflow.db').is_file()
-    assert not (_ray_pids() - before), "the script left Ray processes running"
+    tmp = re.search(r"temp dir (\S+)\)", out).group(1)
+    assert tmp.startswith('/') and not os.path.exists(tmp) and not _using(tmp), f"the script left Ray processes of {tmp} running"

@@ -136,7 +136,7 @@ def main(argv=None)->int:
         t0 = time.time()
         nodes, address = start_cluster(tmp, env)
         ids = wait_nodes(address)
-        print(f"Ray cluster on {address}: {len(ids)} nodes {[i[:8] for i in ids]} (started in {time.time() - t0:.0f} s)", flush=True)
+        print(f"Ray cluster on {address}: {len(ids)} nodes {[i[:8] for i in ids]} (started in {time.time() - t0:.0f} s; temp dir {tmp})", flush=True)
         res, fr = sweep(address, tmp, a.trials, a.beats)
         print(f"\n{len(fr)} trials in {res.elapsed_s:.0f} s; placement:")
         print(fr[['trial_id', 'status', f'{res.metric}_best', 'node_id', 'host']].assign(node_id=fr.node_id.str[:12]).to_string(index=False))
