@@ -31,7 +31,6 @@ __all__ = ['ray_session', 'TuneReport', 'sweep_data', 'SweepResult', 'tune', 'fi
            'space_to_ray', 'decode_config']
 
 # %% ../nbs/50_tune.ipynb #f43819d8
-@contextmanager
 def _loopback_host(address)->bool:
     "Whether `address` ('host:port', 'ray://host:port') names this machine's loopback interface."
     host = str(address).split('://')[-1].rsplit(':', 1)[0].strip('[]')
