@@ -483,9 +483,10 @@ def cmd_tune(args):
     if args.tracking_uri: opts['tracking_uri'] = args.tracking_uri
     if args.register: opts['register'] = args.register
     if args.resume: opts.update(resume=True, name=args.resume)
+    if args.address: opts['address'] = args.address
     with _staged_dir(out, args.force, 'tune.json', protect=protect) as tmp:
         t0 = time.time()
-        res = tune(cfg, progress=not args.quiet, **opts)
+        res = tune(cfg, progress=False if args.quiet else True if args.verbose else 'trials', **opts)
         fr = results_frame(res)
         if res.interrupted: _tune_interrupted(args, res, fr, out)
         fr.to_csv(tmp/'trials.csv', index=False)
@@ -516,8 +517,10 @@ def _tune_args(s):
     s.add_argument('config', help="TOML file: [space] search space, [tune] options")
     s.add_argument('--resume', metavar='NAME', help="continue the interrupted sweep NAME (its [tune] storage_path)")
     s.add_argument('-o', '--output', help="directory for trials.csv, summary.md, report.pdf (default tune-<config name>)")
-    s.add_argument('--tracking-uri', help="MLflow store")
+    s.add_argument('--tracking-uri', help="MLflow store (on a cluster: a server every node reaches)")
     s.add_argument('--register', metavar='NAME', help="register the best trial's model (best on valid) as a new version of NAME in the MLflow Model Registry")
+    s.add_argument('--address', help="a running Ray cluster ('auto', 'HOST:6379', 'ray://HOST:10001'; default: a private Ray on 127.0.0.1)")
+    s.add_argument('--verbose', action='store_true', help="Ray's own status tables and the trials' output (default: one line per trial)")
 
 register('tune', "a hyperparameter sweep from a TOML file", cmd_tune, _tune_args, force=True)
 
@@ -538,6 +541,23 @@ def _demo_sweep(path:Path, beats:Path, tiny:bool, mitbih:bool):
                     f"experiment = \"heartai-demo-tune\"\nlog_model = false\nnum_cpus = 2\n\n[space]\narch = \"cnn1d\"\n"
                     f"n_blocks = 2\nhead_hidden = 0\nwidth = {'[4, 8]' if tiny else '[8, 16]'}\nlr = {{loguniform = [1e-3, 1e-2]}}\n")
 
+# %% ../nbs/60_cli.ipynb #8c790a02
+_DEMO_MIX = (.9, .03, .05, .01, .01)   # the class mix (N, S, V, F, Q) of the record the demo predicts: a patient's, mostly normal
+
+def _demo_check(pred_csv, truth)->dict:
+    "How predictions (`predict`'s CSV) of a synthetic record agree with its annotated twin `truth`: beats matched within 150 ms."
+    import numpy as np, pandas as pd, wfdb
+    from heartai.core import MITBIH
+    p, a = pd.read_csv(pred_csv), wfdb.rdann(str(truth), 'atr')
+    keep = np.isin(a.symbol, list(MITBIH.symbol_map))
+    s, true = np.asarray(a.sample)[keep], np.array([MITBIH.symbol_map[x] for x in np.asarray(a.symbol)[keep]])
+    j = np.abs(p.rpeak.to_numpy()[:, None] - s[None]).argmin(1)
+    ok = np.abs(s[j] - p.rpeak.to_numpy()) <= 0.15 * a.fs
+    t, d = true[j][ok], p.decision.astype(str).to_numpy()[ok]
+    return dict(beats=len(p), matched=int(ok.sum()), true=pd.Series(t).value_counts().reindex(list(MITBIH.codes), fill_value=0).to_dict(),
+                agreement=round(float((t == d).mean()), 4), abnormal=int((t != 'N').sum()), abnormal_flagged=int(((t != 'N') & (d != 'N')).sum()),
+                normal=int((t == 'N').sum()), normal_flagged=int(((t == 'N') & (d != 'N')).sum()))
+
 # %% ../nbs/60_cli.ipynb #29824477
 def cmd_demo(args):
     "Every heartai command on synthetic (or your) data, in a few minutes."
@@ -548,7 +568,7 @@ def cmd_demo(args):
         raise CLIError(f"{args.data}: no such file, folder of WFDB records, or record")
     if out.exists(): shutil.rmtree(out)
     out.mkdir(parents=True); write_json(out/'demo.json', dict(format='heartai-demo/1', data=args.data, status='running'))
-    n_rec, n_beats, epochs = (3, 120, 1) if tiny else (8, 300, 4)
+    n_rec, n_beats, epochs, truth = *((3, 120, 1) if tiny else (8, 300, 4)), None
     hp = ['--hp', 'width=8', '--hp', 'n_blocks=2', '--hp', 'head_hidden=0'] if tiny else []
     uri = args.tracking_uri or os.environ.get('MLFLOW_TRACKING_URI') or f"sqlite:///{out/'mlflow.db'}"
     common, times, t00 = ['--tracking-uri', uri, '--experiment', 'heartai-demo'], {}, time.time()
@@ -558,8 +578,9 @@ def cmd_demo(args):
     beats = out/'data'/'beats.parquet'
     if args.data is None:
         for i in range(n_rec): synth_record(out/'data'/'records', f's{i+1:03d}', n_beats=n_beats, seed=i)
-        new = synth_record(out/'data'/'new', 'x001', n_beats=n_beats, seed=99, annotate=False)
-        say(f"wrote {n_rec} synthetic WFDB records to {out/'data'/'records'}, and {new} without annotations")
+        new = synth_record(out/'data'/'new', 'x001', n_beats=n_beats, seed=99, p=_DEMO_MIX, annotate=False)
+        truth = synth_record(out/'data'/'truth', 'x001', n_beats=n_beats, seed=99, p=_DEMO_MIX)   # its annotated twin, kept aside
+        say(f"wrote {n_rec} synthetic WFDB records to {out/'data'/'records'}, and {new} without annotations (a patient's class mix)")
         step('data build', ['data', 'build', out/'data'/'records', '-o', beats])
     elif Path(args.data).is_dir() or is_record(args.data):
         step('data build', ['data', 'build', args.data, '-o', beats])
@@ -571,24 +592,45 @@ def cmd_demo(args):
     ft = ['--data', 'synthetic', '--classes', 'ptb', '--n', 400 if tiny else 1500] if args.data is None else ['--data', beats]
     step('fine_tune', ['train', *ft, '--pretrained', out/'base'/'model', '--epochs', epochs, '--lr', 3e-3, '-o', out/'finetune', *common])
     _demo_sweep(out/'sweep.toml', beats, tiny, mitbih=args.data is None)
-    step('tune', ['tune', out/'sweep.toml', '-o', out/'sweep', '--tracking-uri', uri])
+    step('tune', ['tune', out/'sweep.toml', '-o', out/'sweep', '--tracking-uri', uri] + (['--verbose'] if args.verbose else []))
     step('predict', ['predict', out/'base', new, '-o', out/'predictions.csv'])
     step('report', ['report', out/'base'])
+    check = _demo_check(out/'predictions.csv', truth) if truth is not None else None
     total = round(time.time() - t00, 1)
-    write_json(out/'demo.json', dict(format='heartai-demo/1', data=args.data, tiny=tiny, status='finished', seconds=total, steps=times, tracking_uri=uri))
+    write_json(out/'demo.json', dict(format='heartai-demo/1', data=args.data, tiny=tiny, status='finished', seconds=total, steps=times,
+                                     tracking_uri=uri, check=check))
     print(f"\nheartai demo finished in {total:.0f} s; everything is in {out}:\n"
           f"  data:        {beats}\n  model:       {out/'base'/'model'} (metrics.json, plots/ beside it)\n"
           f"  fine-tuned:  {out/'finetune'/'model'}\n  sweep:       {out/'sweep'} (summary.md, report.pdf)\n"
-          f"  predictions: {out/'predictions.csv'}\n  report:      {out/'base'/'report.pdf'} and report.html\n"
-          f"  MLflow:      {uri}  (mlflow ui --backend-store-uri {uri})")
+          f"  predictions: {out/'predictions.csv'}\n  report:      {out/'base'/'report.pdf'} and report.html")
+    if check: print(_demo_said(check, new))
+    print(_demo_next(out, uri))
 
 def _demo_args(s):
     s.add_argument('--data', help="your beats file or WFDB records instead of synthetic data")
     s.add_argument('--out', default='heartai-demo', help="output directory (default ./heartai-demo)")
     s.add_argument('--tiny', action='store_true', help="the smallest data and models (a quick check)")
     s.add_argument('--tracking-uri', help="MLflow store (default $MLFLOW_TRACKING_URI, else OUT/mlflow.db)")
+    s.add_argument('--verbose', action='store_true', help="the sweep's Ray status tables (default: one line per trial)")
 
 register('demo', "the whole workflow, offline, in a few minutes", cmd_demo, _demo_args, force=True)
+
+# %% ../nbs/60_cli.ipynb #d76d545a
+def _demo_said(c:dict, rec)->str:
+    "What the demo's check of its record says, in two lines."
+    true = ', '.join(f"{k} {v}" for k, v in c['true'].items() if v)
+    return (f"  check:       {rec} is synthetic, its annotations kept aside ({true}): the model agrees on {c['agreement']:.1%} of "
+            f"{c['matched']} beats;\n               flags {c['abnormal_flagged']} of its {c['abnormal']} abnormal beats and "
+            f"{c['normal_flagged']} of its {c['normal']} normal ones")
+
+def _demo_next(out:Path, uri:str)->str:
+    "The demo's last lines: the report, the MLflow UI, the notebooks."
+    nbs = Path(heartai.__file__).resolve().parents[1]/'nbs'
+    ui = (f"mlflow ui --backend-store-uri {uri} --host 127.0.0.1   (then http://127.0.0.1:5000)" if uri.startswith(('sqlite:', 'file:')) or '://' not in uri
+          else f"{uri} (your tracking server)")
+    tut = (f"jupyter lab {nbs}   (start with 90_tutorial.explore.ipynb, then 91 to 96)" if nbs.is_dir()
+           else "the tutorials 90-96 in the nbs/ folder of heartai's repository")
+    return f"\nopen next:\n  the report:  {out/'base'/'report.html'}\n  MLflow runs: {ui}\n  notebooks:   {tut}"
 
 # %% ../nbs/60_cli.ipynb #39a6c2e4
 _MOVED = dict(read_any_beats='heartai.data.load', load_beats='heartai.data.load', model_inputs='heartai.inference',

@@ -31,8 +31,26 @@ __all__ = ['ray_session', 'TuneReport', 'sweep_data', 'SweepResult', 'sweep_key'
            'TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_ray', 'decode_config']
 
 # %% ../nbs/50_tune.ipynb #f43819d8
+def _loopback_host(address)->bool:
+    "Whether `address` ('host:port', 'ray://host:port') names this machine's loopback interface."
+    host = str(address).split('://')[-1].rsplit(':', 1)[0].strip('[]')
+    return host in ('127.0.0.1', '::1', 'localhost')
+
 @contextmanager
-def ray_session(address:str=None, # None: a private local Ray on 127.0.0.1; 'ray://host:10001' or 'auto': an existing cluster
+def _loopback_ray():
+    "Ray's switch for a loopback-only node (its default on macOS) for the duration of a block."
+    from ray._private import ray_constants
+    old_env, old_flag = os.environ.get('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER'), ray_constants.ENABLE_RAY_CLUSTER
+    os.environ['RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER'] = '0'
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try: yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = old_flag
+        if old_env is None: os.environ.pop('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', None)
+        else: os.environ['RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER'] = old_env
+
+@contextmanager
+def ray_session(address:str=None, # None: a private local Ray on 127.0.0.1; '127.0.0.1:6379', 'auto' or 'ray://host:10001': an existing cluster
                 num_cpus:int=None, # CPUs of the local Ray (default: all)
                 quiet:bool=True,   # keep worker output out of this process's output
                ):
@@ -44,17 +62,11 @@ def ray_session(address:str=None, # None: a private local Ray on 127.0.0.1; 'ray
     kw = dict(include_dashboard=False, log_to_driver=not quiet, logging_level=logging.WARNING if quiet else logging.INFO)
     main = threading.current_thread() is threading.main_thread()
     term = signal.getsignal(signal.SIGTERM) if main else None
-    if address is not None: ray.init(address=address, **kw)
-    else:
-        from ray._private import ray_constants
-        old_env, old_flag = os.environ.get('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER'), ray_constants.ENABLE_RAY_CLUSTER
-        os.environ['RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER'] = '0'  # Ray's switch for a loopback-only node (its default on macOS)
-        ray_constants.ENABLE_RAY_CLUSTER = False
-        try: ray.init(num_cpus=num_cpus, _node_ip_address='127.0.0.1', **kw)
-        finally:
-            ray_constants.ENABLE_RAY_CLUSTER = old_flag
-            if old_env is None: os.environ.pop('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', None)
-            else: os.environ['RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER'] = old_env
+    if address is not None and not (_loopback_host(address) and not str(address).startswith('ray://')): ray.init(address=address, **kw)
+    else:   # a private Ray, or a driver joining a cluster on loopback: this process listens on 127.0.0.1 only
+        with _loopback_ray():
+            if address is None: ray.init(num_cpus=num_cpus, _node_ip_address='127.0.0.1', **kw)
+            else: ray.init(address=address, _node_ip_address='127.0.0.1', **kw)
         ip = ray.util.get_node_ip_address()
         if ip not in ('127.0.0.1', '::1', 'localhost'):
             ray.shutdown(); raise RuntimeError(f"Ray started on {ip}, not on loopback; stopped it")
@@ -77,6 +89,11 @@ class TuneReport(Callback):
         else: _ray_tune().report(res)
 
 # %% ../nbs/50_tune.ipynb #1df916bb
+def _where()->dict:
+    "Where this trial runs: its Ray node's id, and host name:process id."
+    import ray, socket
+    return dict(node_id=ray.get_runtime_context().get_node_id(), host=f"{socket.gethostname()}:{os.getpid()}")
+
 def _trial(config, data=None, setup=None):
     "One Ray Tune trial: build data and learner from `config` (`heartai.training`), train, report every epoch, track in MLflow."
     from heartai.training import build_learner, fit
@@ -84,14 +101,15 @@ def _trial(config, data=None, setup=None):
     ctx = tune.get_context()
     cfg = decode_config(config, s['encoded'])
     tid = ctx.get_trial_id()
+    where = _where()
     with track(None, s['experiment'], run_name=f"trial {tid}", tracking_uri=s['uri'], params=config,
-               tags={'ray.trial_id': tid, 'heartai.sweep': s['name']}, parent_run_id=s['parent'], log_model=s['log_model']) as t:
+               tags={'ray.trial_id': tid, 'heartai.sweep': s['name'], 'ray.node_id': where['node_id'], 'heartai.host': where['host']}, parent_run_id=s['parent'], log_model=s['log_model']) as t:
         arch, view = cfg['arch'], cfg['view'] if cfg['view'] is not None else get_arch(cfg['arch']).default_view
         if not get_arch(arch).takes(view):
             rid = t.run_id
             t.client.set_tag(rid, 'heartai.skipped', f"arch {arch!r} ({get_arch(arch).kind}) does not take view {view!r}")
             t.end('KILLED')
-            final = {s['metric']: -math.inf if s['mode'] == 'max' else math.inf, 'skipped': 1, 'mlflow_run_id': rid}
+            final = {s['metric']: -math.inf if s['mode'] == 'max' else math.inf, 'skipped': 1, 'mlflow_run_id': rid, **where}
         else:
             df, splits = data[_data_key(cfg)]
             learn = build_learner(df, splits, s['classes'], arch, view, _channels(cfg['channels']), bs=int(cfg['bs']), loss=cfg['loss'],
@@ -100,7 +118,7 @@ def _trial(config, data=None, setup=None):
             t.attach(learn)
             seen = np.r_[learn.dls.train_ds.rows.numpy(), learn.dls.valid_ds.rows.numpy()]   # the rows the learner receives
             test_seen = int(np.isin(np.asarray(getattr(splits, 'test', ()), dtype=np.int64), seen).sum())
-            rep = TuneReport({'n_params': count_params(learn.model), 'skipped': 0, 'mlflow_run_id': t.run_id, 'test_rows_seen': test_seen})
+            rep = TuneReport({'n_params': count_params(learn.model), 'skipped': 0, 'mlflow_run_id': t.run_id, 'test_rows_seen': test_seen, **where})
             learn.add_cb(rep)
             fit(learn, s['max_epochs'], float(cfg['lr']), wd=None if cfg['wd'] is None else float(cfg['wd']), quiet=True)
             final = rep.final
@@ -143,6 +161,10 @@ def _metric_names(df, classes):
     return ['train_loss', 'valid_loss'] + [m.name for m in recall_first_metrics(vocab)]
 
 # %% ../nbs/50_tune.ipynb #8b62d5a3
+def _searched(space)->list:
+    "The keys of `space` that vary (choices and samplers)."
+    return [k for k in space if _options(space, k) is None or (isinstance(space[k], list) and len(space[k]) > 1)]
+
 @dataclass
 class SweepResult:
     "What `tune` returns: Ray's `ResultGrid` and what is needed to read it (metric, mode, space, MLflow parent run)."
@@ -154,7 +176,7 @@ class SweepResult:
     @property
     def searched(self)->list:
         "The keys of the space that vary (choices and samplers)."
-        return [k for k in self.space if _options(self.space, k) is None or (isinstance(self.space[k], list) and len(self.space[k]) > 1)]
+        return _searched(self.space)
     def __repr__(self):
         fr = results_frame(self)
         best = fr[f'{self.metric}_best'].iloc[0] if len(fr) else float('nan')
@@ -186,6 +208,27 @@ def _searcher(search_alg, metric, mode, seed, points=None):
         from ray.tune.search.hyperopt import HyperOptSearch
         return HyperOptSearch(metric=metric, mode=mode, random_state_seed=seed, points_to_evaluate=points)
     raise ValueError(f"search_alg must be 'random', 'optuna' or 'hyperopt', got {search_alg!r}")
+
+# %% ../nbs/50_tune.ipynb #48ca1351
+def _trial_lines(metric, mode, n, keys, encoded, max_epochs):
+    "A Ray Tune callback printing one line per trial as it ends: status, best `metric`, epochs, the `keys` of its config, node."
+    from ray.tune import Callback
+    class TrialLines(Callback):
+        def __init__(self): self.ended, self.best = 0, {}
+        def on_trial_result(self, iteration, trials, trial, result, **info):
+            v, b = result.get(metric), self.best.get(trial.trial_id)
+            if isinstance(v, numbers.Number) and math.isfinite(v): self.best[trial.trial_id] = v if b is None else (max if mode == 'max' else min)(b, v)
+        def line(self, trial, failed=False):
+            self.ended += 1
+            r, cfg, b = trial.last_result or {}, decode_config(trial.config or {}, encoded), self.best.get(trial.trial_id)
+            ep = int(r.get('training_iteration') or 0)
+            st = 'failed' if failed else 'skipped' if r.get('skipped') else 'stopped early' if ep < max_epochs else 'done'
+            val = f"{metric} {b:.4f}" if b is not None and not r.get('skipped') else f"no {metric}"
+            print(f"trial {self.ended}/{n} {trial.trial_id} {st}: {val}, {ep} epoch(s), " + ' '.join(f"{k}={_fmt(_show(cfg.get(k)))}" for k in keys)
+                  + (f", node {str(r['node_id'])[:8]}" if r.get('node_id') else ''), flush=True)
+        def on_trial_complete(self, iteration, trials, trial, **info): self.line(trial)
+        def on_trial_error(self, iteration, trials, trial, **info): self.line(trial, failed=True)
+    return TrialLines()
 
 # %% ../nbs/50_tune.ipynb #83880a0e
 def _close_children(client, eid, parent, grid, max_epochs):
@@ -321,7 +364,7 @@ def _open_parent(client, eid, name, resume, state, params:dict, space, uri, expe
     return parent
 
 def _tuner(trainable, exp_dir, resume, ray_space, storage, name, metric, mode, num_samples, scheduler, grace_period, reduction_factor,
-           max_epochs, search_alg, seed, points, progress):
+           max_epochs, search_alg, seed, points, progress, callbacks=None, reuse_actors=True):
     "Ray's `Tuner` of a new sweep, or the restored one of an interrupted sweep."
     tune_mod = _ray_tune()
     if resume:
@@ -331,8 +374,8 @@ def _tuner(trainable, exp_dir, resume, ray_space, storage, name, metric, mode, n
     sched = ASHAScheduler(max_t=max_epochs, grace_period=grace_period, reduction_factor=reduction_factor) if scheduler == 'asha' else FIFOScheduler()
     return tune_mod.Tuner(trainable, param_space=ray_space,
         tune_config=tune_mod.TuneConfig(metric=metric, mode=mode, num_samples=num_samples, scheduler=sched,
-                                        search_alg=_searcher(search_alg, metric, mode, seed, points), reuse_actors=True),
-        run_config=tune_mod.RunConfig(name=name, storage_path=str(storage), verbose=1 if progress else 0,
+                                        search_alg=_searcher(search_alg, metric, mode, seed, points), reuse_actors=reuse_actors),
+        run_config=tune_mod.RunConfig(name=name, storage_path=str(storage), verbose=1 if progress else 0, callbacks=callbacks,
                                       failure_config=tune_mod.FailureConfig(max_failures=0, fail_fast=False)))
 
 def _close_sweep(client, res, num_samples, storage):
@@ -362,7 +405,7 @@ def tune(search_space,               # a search space dict, or a TOML file holdi
          scheduler:str='asha',       # 'asha' (early stopping) or 'fifo'
          search_alg:str='random',    # 'random', 'optuna' or 'hyperopt' (needs `pip install hyperopt`)
          resources_per_trial:dict=None, # default {'cpu': 1}
-         address:str=None,           # None: a private Ray on 127.0.0.1; 'ray://host:10001': an existing cluster
+         address:str=None,           # None: a private Ray on 127.0.0.1; '127.0.0.1:6379', 'auto', 'ray://host:10001': an existing cluster
          resume:bool=False,          # continue the interrupted sweep `name` in `storage_path`
          storage_path=None,          # where Ray keeps the sweep (default `heartai_home()/'tune'`)
          name:str=None,              # name of the sweep (default 'sweep-<date>-<time>')
@@ -379,7 +422,7 @@ def tune(search_space,               # a search space dict, or a TOML file holdi
          log_model:bool=True,        # log every finished trial's model in MLflow
          register:str=None,          # register the best trial's model (best on valid) as a new version of this name in the MLflow Model Registry
          n_synthetic:int=2000,       # beats of synthetic data
-         progress:bool=True,         # Ray's progress output
+         progress=True,              # True: Ray's status tables and trial output; 'trials': one line per trial; False: silent
         )->SweepResult:
     "Search hyperparameters of heartai learners with Ray Tune; every trial an MLflow run under one parent run."
     t0 = time.time()
@@ -404,12 +447,14 @@ def tune(search_space,               # a search space dict, or a TOML file holdi
                  classes=classes, encoded=encoded, log_model=log_model, name=name)
     grid = None
     try:
-        with ray_session(address, num_cpus, quiet=not progress):
+        with ray_session(address, num_cpus, quiet=progress is not True):
             tune_mod = _ray_tune()
             trainable = tune_mod.with_resources(tune_mod.with_parameters(_trial, data=tables, setup=setup), resources_per_trial or {'cpu': 1})
+            lines = [_trial_lines(metric, mode, num_samples, _searched(space), encoded, max_epochs)] if progress == 'trials' else None
             tuner = _tuner(trainable, exp_dir, resume, ray_space, storage, name, metric, mode, num_samples, scheduler, grace_period,
-                           reduction_factor, max_epochs, search_alg, seed, points, progress)
-            with _env(**({} if progress else {'RAY_AIR_NEW_OUTPUT': '0'})): grid = tuner.fit()  # Ray's legacy reporter is silent at verbose=0
+                           reduction_factor, max_epochs, search_alg, seed, points, progress is True, lines,
+                           reuse_actors=address is None)   # on a cluster, a trial runs where Ray placed it
+            with _env(**({} if progress is True else {'RAY_AIR_NEW_OUTPUT': '0'})): grid = tuner.fit()  # Ray's legacy reporter is silent at verbose=0
     except BaseException as e:
         if grid is None:
             client.set_tag(parent, 'heartai.error', f"{type(e).__name__}: {e}"[:5000])
@@ -496,7 +541,7 @@ def trial_history(r, metric:str)->pd.Series:
     return pd.Series(h[metric].to_numpy(dtype=float), index=np.asarray(it), name=metric)
 
 def results_frame(results:SweepResult)->pd.DataFrame:
-    "One row per trial: config, best and last metric, epochs, parameters, status, error, MLflow run id; best first."
+    "One row per trial: config, best and last metric, epochs, parameters, status, error, MLflow run id, Ray node; best first."
     metric, rows = results.metric, []
     for r in results.grid:
         m = r.metrics or {}
@@ -511,7 +556,7 @@ def results_frame(results:SweepResult)->pd.DataFrame:
                          **{f'{metric}_best': best, f'{metric}_last': h.iloc[-1] if len(h) and not skipped else np.nan},
                          epochs=int(m.get('training_iteration', 0)) if not skipped else 0, n_params=m.get('n_params', np.nan),
                          status=status, error=str(r.error).strip().splitlines()[-1][:300] if r.error is not None else '',
-                         mlflow_run_id=m.get('mlflow_run_id', '')))
+                         mlflow_run_id=m.get('mlflow_run_id', ''), node_id=m.get('node_id', ''), host=m.get('host', '')))
     fr = pd.DataFrame(rows)
     if not len(fr): return fr
     fr['n_params'] = fr['n_params'].astype('Int64')

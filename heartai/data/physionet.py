@@ -360,6 +360,7 @@ def beats_from_records(src,                    # directory of WFDB records, or o
                        leads:int=1,            # 1: `lead` only; 2: also the record's other lead ('lead0_*', 'lead1_*' columns)
                        rhythm:bool=True,       # add the `RHYTHM_COLS` computed from each record's R-peaks
                        n_workers:int|None=None,# worker processes (default: min(CPUs, records)); 1 works in this process
+                       ray=None,               # None: the local processes; True or a Ray address ('auto', '127.0.0.1:6379'): one Ray task per record
                        cache:bool=True,        # read/write the table under `cache_dir('beats')` (validated, keyed on the records' bytes)
                        progress:bool=True,     # show a progress bar
                       )->pd.DataFrame:
@@ -377,15 +378,16 @@ def beats_from_records(src,                    # directory of WFDB records, or o
     fn = cache_dir('beats')/f'{_cache_key(root, records, params)}.parquet' if cache else None
     df = _read_cache(fn) if fn is not None and fn.is_file() else None
     if df is None:
-        parts = _run_records([(str(root/r), r, lead, detector, classes, window, leads, bool(rhythm)) for r in records], n_workers, progress)
+        parts = _run_records([(str(root/r), r, lead, detector, classes, window, leads, bool(rhythm)) for r in records], n_workers, progress, ray)
         df = _assemble(parts, root, window, leads, rhythm)
         if fn is not None: _write_cache(fn, df)
     _warn_outcome(df)
     return df
 
 # %% ../../nbs/02_data.physionet.ipynb #e3eb1f82
-def _run_records(args, n_workers, progress):
-    "`_record_outcome(*a)` for each of `args`, in worker processes when there are several, in the order of `args`."
+def _run_records(args, n_workers, progress, ray=None):
+    "`_record_outcome(*a)` for each of `args`, in worker processes (or Ray tasks) when there are several, in the order of `args`."
+    if ray not in (None, False): return _ray_records(args, ray, n_workers, progress)
     n_workers = min(os.cpu_count() or 1, len(args)) if n_workers is None else int(n_workers)
     if n_workers <= 1 or len(args) == 1: return [_record_outcome(*a) for a in _progress(args, show=progress)]
     work, res = _pool_fn(), {}
@@ -395,6 +397,36 @@ def _run_records(args, n_workers, progress):
             for f in _progress(as_completed(futs), total=len(futs), show=progress): res[futs[f]] = f.result()
         except BaseException:
             ex.shutdown(cancel_futures=True); raise
+    return [res[a[1]] for a in args]
+
+# %% ../../nbs/02_data.physionet.ipynb #d7320ce8
+def _ray_record(path, name, *args):
+    "`_record_outcome` in a Ray task; a `FileNotFoundError` naming the node when the record is not on this node's storage."
+    if not Path(path).parent.is_dir():
+        import ray
+        raise FileNotFoundError(f"Record {name!r}: {Path(path).parent} is not visible on Ray node {ray.get_runtime_context().get_node_id()[:8]}: "
+                                "put the records on storage every node mounts at the same path")
+    from heartai.data.physionet import _record_outcome
+    return _record_outcome(path, name, *args)
+
+def _ray_records(args, address, n_workers, progress):
+    "`_record_outcome(*a)` for each of `args` as Ray tasks on the Ray of `address` (True: the running one, else a private one)."
+    from heartai.tune import ray_session
+    from heartai.data.physionet import _ray_record   # by reference: the workers import it (also when this runs in a notebook)
+    with ray_session(None if address is True else address, num_cpus=n_workers) as ray:
+        work = ray.remote(num_cpus=1, max_retries=0)(_ray_record)
+        refs = {work.remote(*a): a[1] for a in args}
+        res, todo = {}, list(refs)
+        def done():
+            nonlocal todo
+            while todo:
+                ready, todo = ray.wait(todo, num_returns=1)
+                yield from ready
+        try:
+            for r in _progress(done(), total=len(refs), show=progress): res[refs[r]] = ray.get(r)
+        except ray.exceptions.RayTaskError as e:
+            for r in todo: ray.cancel(r)
+            raise e.cause if isinstance(getattr(e, 'cause', None), Exception) else e from None
     return [res[a[1]] for a in args]
 
 # %% ../../nbs/02_data.physionet.ipynb #304ccf96
