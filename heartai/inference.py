@@ -135,7 +135,7 @@ def operating_point(cfg:dict,        # the model's config (`model.heartai_config
                     path=None,       # an operating point JSON (default: `operating_point.json` beside the model, if any)
                    )->tuple:
     "The operating point to decide with, and where it came from (`None, None`: the most probable class)."
-    from heartai.interpret import OperatingPoint
+    from heartai.calibration import OperatingPoint   # not heartai.interpret: that imports fastai and matplotlib
     vocab = [str(v) for v in cfg['vocab']]
     if thresholds: return OperatingPoint(vocab, thresholds), 'thresholds'
     f = Path(path) if path else Path(cfg['path'])/'operating_point.json'
