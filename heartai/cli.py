@@ -330,7 +330,7 @@ register('train', "train a model into a run directory", cmd_train, _train_args, 
 # %% ../nbs/60_cli.ipynb #ffabc8fd
 def cmd_predict(args):
     "Classify the beats of a beats file or a WFDB record (`heartai.inference`)."
-    from heartai.learner import load_ecg_model
+    from heartai.models.load import load_ecg_model   # not heartai.learner: that imports fastai's training stack
     from heartai.data.load import load_beats
     from heartai.inference import operating_point, predict_table, data_settings
     say, out = _say(args), Path(args.output).absolute()
