@@ -294,6 +294,7 @@ def _lr_recorder():
 def _check_learner(name, model, size):
     "fastai `freeze`, `freeze_to`, `unfreeze`, and per-group learning rates on `model`."
     from fastai.basics import Learner, DataLoaders, CrossEntropyLossFlat, even_mults, norm_bias_params
+    import fastai.callback.schedule, fastai.callback.progress   # `fit_one_cycle`, `no_bar`
     c_in, n_out = model.config['c_in'], model.config['n_out']
     x, y = torch.randn(16, c_in, *size), torch.randint(0, n_out, (16,))
     dls = DataLoaders.from_dsets(TensorDataset(x, y), TensorDataset(x[:4], y[:4]), bs=4, device='cpu')
