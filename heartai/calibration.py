@@ -8,7 +8,6 @@ import json, math, numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
-import matplotlib.pyplot as plt
 from torch import Tensor
 from fastcore.basics import patch
 
@@ -84,6 +83,7 @@ def plot_reliability_diagram(logits,          # model outputs `(beats, classes)`
                              figsize=None,    # figure size
                             ):
     "Reliability diagram (accuracy against confidence per bin) with the ECE, before and after temperature scaling."
+    import matplotlib.pyplot as plt
     y = np.asarray(y)
     fig, (ax, hx) = plt.subplots(2, 1, figsize=figsize or (5, 5.2), sharex=True, gridspec_kw=dict(height_ratios=[3, 1]))
     ax.plot([0, 1], [0, 1], ls='--', color='gray', lw=1, label='perfect calibration')

@@ -9,8 +9,7 @@ import argparse, ast, functools, json, logging, os, re, shutil, signal, sys, tim
 from contextlib import contextmanager
 from pathlib import Path
 import heartai
-from .outputs import refuse_existing, staged_dir, write_file, write_json, interruptible, interrupted_by, Interrupted
-from .data.load import is_record
+from .outputs import refuse_existing, staged_dir, write_file, write_json, interruptible, interrupted_by, Interrupted   # light: the command modules are imported inside each `cmd_*` (fast `--help`)
 
 # %% auto #0
 __all__ = ['CLIError', 'UsageError', 'register', 'make_parser', 'main', 'cmd_data_download', 'cmd_data_build', 'cmd_data_info',
@@ -54,8 +53,10 @@ def register(name:str, help:str, run=None, add_args=None, force:bool=False):
     _CMDS[name] = (help, run, add_args, force)
 
 # %% ../nbs/60_cli.ipynb #9b4fba80
-def make_parser()->argparse.ArgumentParser:
+def make_parser(argv:list=None, # only the commands named in these arguments get theirs (default: every command)
+               )->argparse.ArgumentParser:
     "The `heartai` argument parser, with every registered command."
+    named = None if argv is None else {str(a) for a in argv}   # a command is always spelt out: argparse has no abbreviated subcommands
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument('-q', '--quiet', action='store_true', default=argparse.SUPPRESS, help="no progress bars or messages, only errors")
     common.add_argument('--debug', action='store_true', default=argparse.SUPPRESS, help="show the traceback of an error")
@@ -68,7 +69,7 @@ def make_parser()->argparse.ArgumentParser:
     for name, (help, fn, add_args, takes_force) in _CMDS.items():
         *group, leaf = name.split()
         sp = subs[tuple(group)].add_parser(leaf, parents=[common] + [force] * takes_force, help=help, description=help)
-        if add_args: add_args(sp)
+        if add_args and (named is None or leaf in named): add_args(sp)   # the others' arguments may import their registries
         if fn is not None: sp.set_defaults(func=fn)
         else:
             subs[tuple(group) + (leaf,)] = sp.add_subparsers(title='actions', metavar='ACTION')
@@ -110,7 +111,7 @@ def main(argv:list=None, # the arguments (default: `sys.argv[1:]`)
     os.environ.setdefault('MPLBACKEND', 'Agg'); os.environ.setdefault('MLFLOW_LOGGING_LEVEL', 'WARNING')
     debug, args = '--debug' in argv, None
     try:
-        args = make_parser().parse_args(argv)
+        args = make_parser(argv).parse_args(argv)
         if not hasattr(args, 'func'): raise UsageError(f"choose a command: {', '.join(k for k in _CMDS if ' ' not in k)} (see `heartai --help`)")
         args.quiet, args.debug, args.argv = getattr(args, 'quiet', False), getattr(args, 'debug', False), argv
         threads = getattr(args, 'threads', 1 if getattr(args.func, '__name__', '') == 'cmd_demo' and 'OMP_NUM_THREADS' not in os.environ else None)
@@ -150,9 +151,14 @@ def _kv(items, what:str, conv=_literal)->dict:
         except ValueError: raise UsageError(f"{what} {s!r}: {v!r} is not a number") from None
     return out
 
+def _is_record(p)->bool:
+    "`heartai.data.load.is_record`, imported when first needed (it brings pandas)."
+    from heartai.data.load import is_record
+    return is_record(p)
+
 def _need_input(p, what:str="no such file, folder of WFDB records, or record"):
     "A `CLIError` unless `p` is 'synthetic', an existing path or a WFDB record."
-    if str(p) != 'synthetic' and not Path(p).exists() and not is_record(p): raise CLIError(f"{p}: {what}")
+    if str(p) != 'synthetic' and not Path(p).exists() and not _is_record(p): raise CLIError(f"{p}: {what}")
 
 def _choices(registry)->list: return list(registry)
 
@@ -173,7 +179,7 @@ def cmd_data_build(args):
     from heartai.data.physionet import RHYTHM_COLS
     say, out = _say(args), Path(args.output).absolute()
     _refuse_existing(out, args.force, protect=[args.src])
-    if not (Path(args.src).is_dir() or is_record(args.src)):
+    if not (Path(args.src).is_dir() or _is_record(args.src)):
         raise CLIError(f"{args.src}: not a folder of WFDB records nor a record (no {Path(args.src).name}.hea)")
     df, classes, _ = load_beats(args.src, args.classes, labelled=False, detector=args.detector, lead=args.lead, window=_window(args.window),
                                 leads=args.leads, progress=not args.quiet)
@@ -348,7 +354,7 @@ def _predict_model(path):
     if Path(path).suffix.lower() == '.onnx':
         from heartai.onnx import load_onnx_model
         return load_onnx_model(path)
-    from heartai.learner import load_ecg_model
+    from heartai.models.load import load_ecg_model   # not heartai.learner: that imports fastai's training stack
     return load_ecg_model(path)
 
 # %% ../nbs/60_cli.ipynb #ffabc8fd
@@ -360,7 +366,7 @@ def cmd_predict(args):
     per_rec = out.with_name(out.stem + '.records.csv')
     args.protect = [args.model, args.input, args.operating_point]   # never written over, even with --force
     _refuse_existing(out, args.force, protect=args.protect)
-    if is_record(args.input) or Path(args.input).is_dir(): _refuse_existing(per_rec, args.force, protect=args.protect)
+    if _is_record(args.input) or Path(args.input).is_dir(): _refuse_existing(per_rec, args.force, protect=args.protect)
     if not Path(args.model).exists(): raise CLIError(f"{args.model}: no such model (an exported model, a run directory or an .onnx file)")
     _need_input(args.input, f"no such beats file, folder of WFDB records, or record ({Path(args.input).name}.hea)")
     model = _predict_model(args.model)
@@ -528,7 +534,7 @@ register('tune', "a hyperparameter sweep from a TOML file", cmd_tune, _tune_args
 def _run(argv:list, args):
     "Run a heartai command inside the demo (errors propagate)."
     argv = [str(x) for x in argv] + (['--quiet'] if args.quiet else [])
-    a = make_parser().parse_args(argv)
+    a = make_parser(argv).parse_args(argv)
     a.quiet, a.debug, a.argv = getattr(a, 'quiet', False), getattr(a, 'debug', False), argv
     a.func(a)
 
@@ -564,7 +570,7 @@ def cmd_demo(args):
     from heartai.data.physionet import synth_record
     say, out, tiny = _say(args), Path(args.out).absolute(), args.tiny
     _refuse_existing(out, args.force, 'demo.json', protect=[args.data])
-    if args.data and not Path(args.data).exists() and not is_record(args.data):
+    if args.data and not Path(args.data).exists() and not _is_record(args.data):
         raise CLIError(f"{args.data}: no such file, folder of WFDB records, or record")
     if out.exists(): shutil.rmtree(out)
     out.mkdir(parents=True); write_json(out/'demo.json', dict(format='heartai-demo/1', data=args.data, status='running'))
@@ -582,9 +588,9 @@ def cmd_demo(args):
         truth = synth_record(out/'data'/'truth', 'x001', n_beats=n_beats, seed=99, p=_DEMO_MIX)   # its annotated twin, kept aside
         say(f"wrote {n_rec} synthetic WFDB records to {out/'data'/'records'}, and {new} without annotations (a patient's class mix)")
         step('data build', ['data', 'build', out/'data'/'records', '-o', beats])
-    elif Path(args.data).is_dir() or is_record(args.data):
+    elif Path(args.data).is_dir() or _is_record(args.data):
         step('data build', ['data', 'build', args.data, '-o', beats])
-        new = Path(args.data) if is_record(args.data) else sorted(Path(args.data).rglob('*.hea'))[0].with_suffix('')
+        new = Path(args.data) if _is_record(args.data) else sorted(Path(args.data).rglob('*.hea'))[0].with_suffix('')
     else: beats = new = Path(args.data).absolute()
     if not args.quiet: step('data info', ['data', 'info', beats])
     recall = ['--recall', 'V=0.9'] if args.data is None else []   # synthetic MIT-BIH classes: catch 90 % of the V beats
@@ -635,7 +641,7 @@ def _demo_next(out:Path, uri:str)->str:
 # %% ../nbs/60_cli.ipynb #39a6c2e4
 _MOVED = dict(read_any_beats='heartai.data.load', load_beats='heartai.data.load', model_inputs='heartai.inference',
               fast_model='heartai.inference', predict_logits='heartai.inference', predict_table='heartai.inference',
-              PREDICT_BS='heartai.inference', write_report='heartai.report')  # old name here -> its module now
+              PREDICT_BS='heartai.inference', write_report='heartai.report', is_record='heartai.data.load')  # old name here -> its module now
 
 def __getattr__(name):
     "The library functions that moved out of the command line, under their old names (deprecated)."

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib, os, random, numbers, sys, uuid, warnings
 from dataclasses import dataclass
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import numpy as np   # torch and pandas are imported where used: `import heartai.core` stays light (the CLI starts fast)
 
 # %% auto #0
 __all__ = ['BEAT_LEN', 'FS', 'MITBIH_FS', 'PTB_FS', 'SAMPLE_COLS', 'TARGET', 'MITBIH', 'PTB', 'VOCABS', 'beat_times_ms',
@@ -66,6 +66,7 @@ class BeatVocab:
 
     def describe(self)->pd.DataFrame:
         "One row per class: label, code, name and the symbols it covers."
+        import pandas as pd
         syms = self.symbols or ((),)*len(self)
         return pd.DataFrame({'label':self.labels, 'code':list(self.codes), 'name':list(self.names),
                              'symbols':[' '.join(s) for s in syms]}).set_index('label')
@@ -127,6 +128,7 @@ def seed_everything(seed:int=42,      # the seed for Python, NumPy and PyTorch (
                     deterministic:bool=False, # also ask PyTorch for deterministic kernels (slower on GPU)
                    )->int:
     "Seed every random generator heartai uses so a run can be repeated."
+    import torch
     seed = _check_seed(seed)
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
     if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
@@ -139,6 +141,7 @@ def seed_everything(seed:int=42,      # the seed for Python, NumPy and PyTorch (
 def pick_device(device:str|torch.device|None=None, # 'auto'/None, 'cpu', 'cuda', 'cuda:N', 'mps' or a `torch.device`
                )->torch.device:
     "The device to train on: `device` if given, else `$HEARTAI_DEVICE`, else CUDA, then MPS, then CPU."
+    import torch
     device = device if device not in (None, 'auto') else (os.environ.get('HEARTAI_DEVICE') or 'auto')
     if device == 'auto':
         if torch.cuda.is_available(): return torch.device('cuda')
@@ -312,6 +315,7 @@ def synth_beats(n:int,                   # number of beats
                 noise:float=1.,          # scale of baseline wander and noise (0: clean beats)
                )->pd.DataFrame:
     "A table of `n` synthetic heartbeats: float32 columns '0'..'186' and an integer `target`, in shuffled order."
+    import pandas as pd
     n, seed, vocab = _check_n(n), _check_seed(seed), get_vocab(classes)
     if not isinstance(noise, numbers.Real) or not np.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a non-negative number, got {noise!r}")

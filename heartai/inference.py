@@ -20,22 +20,22 @@ def model_inputs(cfg:dict, # an exported model's config (`read_model_config`, or
                  df=None,  # beats (a table, or an array without rhythm): return their `(signal, rhythm)` inputs instead
                 ):
     "The function from raw beats `(n, leads, 187)` to the model's input (channels, view), as the training data made it; with `df`, `df`'s inputs."
-    from heartai.data.transforms import Channels, ecg_view, TensorECG
+    from heartai.data.inputs import check_channels, view_function, stack_channels   # not heartai.data.transforms: that imports fastai
     data = cfg.get('data') or {}
     leads, channels, view = list(data.get('leads') or ['lead0']), data.get('channels') or ['raw'], data.get('view') or '1d'
     scales, where = (data.get('preprocessing') or {}).get('derivative_scales'), cfg.get('path', 'the model')
     try:
-        chans = Channels(channels, scales=scales)
-        vt = ecg_view(view, data.get('view_size') if view in ('gaf', 'rp') else None)
+        chans = check_channels(channels)
+        vt = view_function(view, data.get('view_size') if view in ('gaf', 'rp') else None)
     except ValueError as e: raise ValueError(f"{where}/config.json: {e}") from None
-    if chans.needs_scales and not scales: raise ValueError(f"{where}/config.json: channels {channels} need derivative scales, none recorded")
+    if any(c != 'raw' for c in chans) and not scales: raise ValueError(f"{where}/config.json: channels {channels} need derivative scales, none recorded")
     c_in = (cfg.get('arch_kwargs') or {}).get('c_in')
     if c_in is not None and c_in != len(leads) * len(channels):
         raise ValueError(f"{where}: the model takes {c_in} input channel(s), but its data config gives {len(leads)} lead(s) x "
                          f"channels {channels} = {len(leads) * len(channels)}")
     def tfm(x):
-        x = chans(TensorECG(x, names=leads) if len(leads) > 1 else TensorECG(x))
-        return (vt(x) if vt is not None else x).as_subclass(torch.Tensor)
+        x = stack_channels(x.as_subclass(torch.Tensor), chans, scales)
+        return vt(x) if vt is not None else x
     if df is None: return tfm
     return tfm(_beats_tensor(df, leads)), rhythm_inputs(cfg, df)
 
@@ -50,7 +50,7 @@ def rhythm_inputs(cfg:dict, # the model's config
     missing = cols if not isinstance(df, pd.DataFrame) else [c for c in cols if c not in df.columns]
     if missing: raise ValueError(f"{where}: the model takes rhythm features {missing}, which these beats lack (no R-peak times, e.g. a "
                                  f"Kaggle CSV); give it WFDB records or a beats table built from them")
-    from heartai.data.side import rhythm_inputs as scaled   # the scaling of training (`RhythmNorm`), checked values
+    from heartai.data.inputs import rhythm_inputs as scaled   # the scaling of training (`RhythmNorm`), checked values
     return scaled(df, {**spec, 'std': [s if s > 0 else 1. for s in spec['std']]}, where)
 
 def data_settings(cfg:dict)->dict:
@@ -95,7 +95,7 @@ PREDICT_BS = 256   # beats per batch of predict: batches this small stay in the 
 
 def _beats_tensor(beats, leads)->torch.Tensor:
     "Beats as a float32 tensor `(n, leads, 187)`, checked against the model's leads."
-    from heartai.data.block import beat_array
+    from heartai.data.inputs import beat_array
     if isinstance(beats, pd.DataFrame): X, _ = beat_array(beats, None if leads == ['lead0'] else leads, source='the beats')
     else: X = np.asarray(beats, dtype=np.float32)
     X = np.asarray(X, dtype=np.float32, order='C')
@@ -137,7 +137,7 @@ def operating_point(cfg:dict,        # the model's config (`model.heartai_config
                     path=None,       # an operating point JSON (default: `operating_point.json` beside the model, if any)
                    )->tuple:
     "The operating point to decide with, and where it came from (`None, None`: the most probable class)."
-    from heartai.interpret import OperatingPoint
+    from heartai.calibration import OperatingPoint   # not heartai.interpret: that imports fastai and matplotlib
     vocab = [str(v) for v in cfg['vocab']]
     if thresholds: return OperatingPoint(vocab, thresholds), 'thresholds'
     f = Path(path) if path else Path(cfg['path'])/'operating_point.json'

@@ -17,6 +17,8 @@ from datetime import datetime
 from sklearn import metrics as skm
 from safetensors.torch import save_file, load_file
 from safetensors import safe_open
+from .models.load import MODEL_FORMAT, HP_MAX, ModelFileError, read_model_config, load_ecg_model   # fastai-free: `heartai predict` loads models without this module
+from .models.load import _check_state, _bounded, _header_shapes, _check_config
 import heartai
 from .core import *
 from .core import _renamed
@@ -24,9 +26,9 @@ from .models.core import get_arch, create_model, arch_splitter, count_params, SI
 del FocalLoss, FocalLossFlat, load_model  # fastai's; heartai's old names for its own versions are served (deprecated) below
 
 # %% auto #0
-__all__ = ['LOSSES', 'TRAINING_CALLS', 'MODEL_FORMAT', 'HP_MAX', 'recall_first_metrics', 'BalancedFocalLoss',
-           'BalancedFocalLossFlat', 'ecg_loss', 'RunCheckpoint', 'RunRecorder', 'ECGLearner', 'ModelFileError',
-           'export_model', 'read_model_config', 'load_ecg_model', 'ecg_learner']
+__all__ = ['LOSSES', 'TRAINING_CALLS', 'recall_first_metrics', 'BalancedFocalLoss', 'BalancedFocalLossFlat', 'ecg_loss',
+           'RunCheckpoint', 'RunRecorder', 'ECGLearner', 'export_model', 'ecg_learner', 'MODEL_FORMAT', 'HP_MAX',
+           'ModelFileError', 'read_model_config', 'load_ecg_model']
 
 # %% ../nbs/20_learner.ipynb #5cedacb5
 def _argmax_metric(func, name, **kw):
@@ -323,11 +325,6 @@ def resume(self:ECGLearner, run_dir):
     return self
 
 # %% ../nbs/20_learner.ipynb #77caab9e
-MODEL_FORMAT = 'heartai-model/1'  # the format tag written into config.json
-
-class ModelFileError(ValueError):
-    "An exported heartai model that cannot be loaded: missing, tampered, or inconsistent."
-
 def _data_meta(dls):
     meta = dict(getattr(dls, 'meta', None) or {})
     meta.setdefault('vocab', [str(v) for v in getattr(dls, 'vocab', [])])
@@ -356,87 +353,8 @@ def export_model(learn:Learner,     # the trained learner (from `ecg_learner`)
     atomic_write(path/'config.json', json.dumps(cfg, indent=2), overwrite=overwrite)
     return path
 
-# %% ../nbs/20_learner.ipynb #497b8d88
-def read_model_config(path)->dict:
-    "The validated `config.json` of an exported model at `path` (a model directory or a run directory)."
-    path = Path(path)
-    if (path/'model'/'config.json').exists() and not (path/'config.json').exists(): path = path/'model'
-    f = path/'config.json'
-    if not f.exists(): raise ModelFileError(f"No exported heartai model at {path}: {f.name} not found")
-    try: cfg = json.loads(f.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ModelFileError(f"{f} is not valid JSON: {e}") from None
-    if not isinstance(cfg, dict) or cfg.get('format') != MODEL_FORMAT:
-        raise ModelFileError(f"{f} is not a heartai model config (format {cfg.get('format') if isinstance(cfg, dict) else None!r}, expected {MODEL_FORMAT!r})")
-    missing = [k for k in ('arch', 'arch_kwargs', 'vocab', 'data', 'weights_sha256') if k not in cfg]
-    if missing: raise ModelFileError(f"{f} lacks {missing}")
-    cfg['path'] = str(path)
-    return cfg
-
-# %% ../nbs/20_learner.ipynb #1aa4b352
-def _check_state(model, sd, src, skip=()):
-    "Clear error when the tensors in `sd` do not fit `model` (ignoring keys starting with any prefix in `skip`)."
-    own = {k: v.shape for k, v in model.state_dict().items() if not k.startswith(tuple(skip) or ('\0',))}
-    got = {k: v.shape for k, v in sd.items() if not k.startswith(tuple(skip) or ('\0',))}
-    missing, extra = sorted(set(own) - set(got)), sorted(set(got) - set(own))
-    bad = [f"{k}: file {tuple(got[k])} vs model {tuple(own[k])}" for k in own if k in got and got[k] != own[k]]
-    if missing or extra or bad:
-        raise ModelFileError(f"{src} does not fit the model: " + '; '.join(filter(None, [
-            f"missing {missing[:4]}" if missing else '', f"unexpected {extra[:4]}" if extra else '', f"shape mismatch {bad[:3]}" if bad else ''])))
-
-# %% ../nbs/20_learner.ipynb #dc6e3dbd
-HP_MAX = 1 << 14   # largest integer hyperparameter a model config may hold (widths, blocks, units, classes, side inputs)
-
-def _bounded(v, key, f):
-    "Refuse a non-finite or out-of-range hyperparameter `key` of config file `f`."
-    if isinstance(v, (list, tuple)): return [_bounded(o, key, f) for o in v]
-    if isinstance(v, bool) or isinstance(v, str) or v is None: return v
-    if not isinstance(v, (int, float)) or not math.isfinite(v) or abs(v) > HP_MAX:
-        raise ModelFileError(f"{f}: arch_kwargs {key!r} = {v!r} is out of range (a finite number of at most {HP_MAX}); the file was edited or is not a heartai model")
-    return v
-
-def _header_shapes(wf)->dict:
-    "Tensor shapes from the safetensors header of `wf`, without loading a tensor."
-    try:
-        with safe_open(str(wf), framework='pt') as fh: return {k: torch.Size(fh.get_slice(k).get_shape()) for k in fh.keys()}
-    except Exception as e: raise ModelFileError(f"Weights file {wf} is not a readable safetensors file: {e}") from None
-
-# %% ../nbs/20_learner.ipynb #16d31151
-def _check_config(cfg, wf):
-    "Bound `cfg`'s hyperparameters and compare the model they build (on the meta device) with the header shapes of `wf`."
-    f = Path(cfg['path'])/'config.json'
-    if not isinstance(cfg['arch_kwargs'], dict): raise ModelFileError(f"{f}: arch_kwargs must be a mapping")
-    for k, v in cfg['arch_kwargs'].items(): _bounded(v, k, f)
-    try:
-        with torch.device('meta'): model = create_model(cfg['arch'], **cfg['arch_kwargs'])
-    except (TypeError, ValueError) as e: raise ModelFileError(f"{f}: cannot build {cfg['arch']!r}: {e}") from None
-    _check_state(model, {k: torch.empty(s, device='meta') for k, s in _header_shapes(wf).items()}, wf)
-    n_out, vocab = model.config['n_out'], cfg['vocab']
-    if not isinstance(vocab, list) or len(vocab) != n_out: raise ModelFileError(f"{f}: 'vocab' lists {len(vocab)} classes but the model has {n_out} outputs")
-    rhythm = (cfg['data'] or {}).get('rhythm') or {}
-    if len(rhythm.get('cols', [])) != model.config.get('n_side', 0):
-        raise ModelFileError(f"{f}: 'n_side' = {model.config.get('n_side', 0)} does not match the {len(rhythm.get('cols', []))} rhythm columns in data.rhythm")
-
-# %% ../nbs/20_learner.ipynb #59a2d2d5
-def load_ecg_model(path,            # directory written by `export_model` (or a run directory holding `model/`)
-                   device=None,     # where to put the model (default: cpu)
-                  )->nn.Module:
-    "Rebuild an exported model from safetensors + JSON, without unpickling; the config is in `model.heartai_config`."
-    cfg = read_model_config(path)
-    wf = Path(cfg['path'])/'model.safetensors'
-    if not wf.exists(): raise ModelFileError(f"Weights file {wf} is missing")
-    if sha256(wf) != cfg['weights_sha256']:
-        raise ModelFileError(f"Weights file {wf} does not match the SHA-256 in config.json: it was modified or corrupted")
-    try: get_arch(cfg['arch'])
-    except (KeyError, ValueError) as e: raise ModelFileError(f"{wf.parent}: unknown architecture {cfg['arch']!r} ({e})") from None
-    _check_config(cfg, wf)
-    try: model = create_model(cfg['arch'], **cfg['arch_kwargs'])
-    except (TypeError, ValueError) as e: raise ModelFileError(f"{wf.parent}/config.json: cannot build {cfg['arch']!r}: {e}") from None
-    try: sd = load_file(str(wf))
-    except Exception as e: raise ModelFileError(f"Weights file {wf} is not a readable safetensors file: {e}") from None
-    _check_state(model, sd, wf)
-    model.load_state_dict(sd)
-    model.heartai_config = cfg
-    return model.to(pick_device(device) if device is not None else 'cpu').eval()
+# %% ../nbs/20_learner.ipynb #2bc03463
+_all_ = ['MODEL_FORMAT', 'HP_MAX', 'ModelFileError', 'read_model_config', 'load_ecg_model']   # defined in heartai.models.load, public here too
 
 # %% ../nbs/20_learner.ipynb #9c61a877
 __getattr__ = _renamed(__name__, {'load_model': 'load_ecg_model', 'FocalLoss': 'BalancedFocalLoss', 'FocalLossFlat': 'BalancedFocalLossFlat'})

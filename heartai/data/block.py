@@ -19,56 +19,14 @@ from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, BeatVocab, get_vocab, pick
 from .transforms import *
 from .side import TensorRhythm, RhythmNorm, rhythm_columns, side_array, rhythm_spec, beat_window
 from .windows import beat_fs
+from .inputs import lead_columns, beat_array, _lead_sets   # fastai-free, in `heartai.data.inputs`: `heartai predict` builds a model's inputs without fastai; imported here, so the old import path works
 
 # %% auto #0
-__all__ = ['lead_columns', 'beat_array', 'ECGDataset', 'ECGDL', 'ECGDataLoaders', 'get_beat', 'ToTensorECG', 'ECGBlock',
+__all__ = ['ECGDataset', 'ECGDL', 'ECGDataLoaders', 'get_beat', 'ToTensorECG', 'ECGBlock', 'lead_columns', 'beat_array',
            'show_batch', 'show_results', 'plot_top_losses']
 
-# %% ../../nbs/04_data.block.ipynb #6f3c6ae6
-_LEAD_COL = re.compile(r'^(.+)_(\d+)$')
-
-# %% ../../nbs/04_data.block.ipynb #719e3c2a
-def _lead_sets(df)->dict:
-    "`{lead: ['<lead>_0', ..., '<lead>_186']}` for every complete set of per-lead sample columns of `df`."
-    found = {}
-    for c in df.columns:
-        m = _LEAD_COL.match(str(c))
-        if m: found.setdefault(m.group(1), []).append(c)
-    return {l: cs for l, cs in found.items() if [str(c) for c in cs] == [f'{l}_{i}' for i in range(BEAT_LEN)]}
-
-def lead_columns(df:pd.DataFrame, # a beats table
-                 leads=None,      # lead names to use, in this order (default: all, in column order)
-                 source:str='df', # what to call the table in error messages
-                )->dict:
-    "The sample columns of each lead: `{'': SAMPLE_COLS}` for a one-lead table, else `{lead: ['<lead>_0', ...]}`."
-    if all(c in df.columns for c in SAMPLE_COLS) and not leads: return {'': SAMPLE_COLS}
-    found = _lead_sets(df)
-    if leads:
-        leads = [leads] if isinstance(leads, str) else list(leads)
-        missing = [l for l in leads if l not in found]
-        if missing: raise ValueError(f"{source}: no sample columns '{missing[0]}_0'..'{missing[0]}_{BEAT_LEN-1}' for lead {missing[0]!r}; leads found: {list(found)}")
-        return {l: found[l] for l in leads}
-    if not found:
-        missing = [c for c in SAMPLE_COLS if c not in df.columns]
-        raise ValueError(f"{source}: not a beats table: missing sample column(s) {missing[:5]}{' ...' if len(missing) > 5 else ''} "
-                         f"(one lead: '0'..'{BEAT_LEN-1}'; several leads: '<lead>_0'..'<lead>_{BEAT_LEN-1}')")
-    return found
-
-# %% ../../nbs/04_data.block.ipynb #b5e18ad8
-def beat_array(df:pd.DataFrame, # a beats table, one or several leads
-               leads=None,      # lead names to use (multi-lead tables)
-               source:str='df', # what to call the table in error messages
-              )->tuple:
-    "The beats of `df` as float32 `(n, leads, 187)` and the lead names; a clear error for missing or non-finite samples."
-    cols = lead_columns(df, leads, source)
-    try: X = np.ascontiguousarray(np.stack([df[cs].to_numpy(dtype=np.float32) for cs in cols.values()], 1))  # row-major: a beat is one block
-    except (ValueError, TypeError) as e: raise ValueError(f"{source}: sample columns must be numbers: {e}") from None
-    bad = ~np.isfinite(X)
-    if bad.any():
-        i, l, j = np.argwhere(bad)[0]
-        col = list(cols.values())[l][j]
-        raise ValueError(f"{source}: sample {X[i, l, j]} is not a finite number (row {i}, column {col!r}); {int(bad.any((1, 2)).sum())} beats have such values")
-    return X, [l or 'lead0' for l in cols]
+# %% ../../nbs/04_data.block.ipynb #7d40a557
+_all_ = ['lead_columns', 'beat_array']   # defined in heartai.data.inputs, public here too
 
 # %% ../../nbs/04_data.block.ipynb #ff7991ec
 def _as_tensor3(X):

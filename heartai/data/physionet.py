@@ -10,9 +10,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd, wfdb
-from wfdb import processing
-from scipy.signal import resample_poly
-from fastprogress.fastprogress import progress_bar
 from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, MITBIH, PTB, get_vocab, data_dir, cache_dir, synth_beats, _check_seed, sha256, atomic_write
 from .windows import (WINDOW_S, RR_FACTOR, WINDOWS, RHYTHM_COLS, N_LOCAL, DEFAULT_RR, PUBLISHED_FS, cut_beats,
                                   window_spec, window_params, beat_fs, cut_window, cut_published, rhythm_features)
@@ -86,6 +83,7 @@ DETECTORS = ('auto', 'annotations', 'xqrs')  # where R-peaks come from
 
 def _detect(sig, fs, name):
     "R-peaks of `sig` by XQRS, moved to the local maximum within 50 ms."
+    from wfdb import processing   # imports scipy.signal: only records without annotations need it
     try:
         xq = processing.XQRS(sig=sig, fs=fs); xq.detect(verbose=False)
         q = np.asarray(xq.qrs_inds, dtype=np.int64)
@@ -216,6 +214,7 @@ def synth_record(dest,                       # directory to write the record to 
     lead_in = int(0.5*FS)
     x125 = np.r_[np.full(lead_in, np.median(X[0, :rr[0]])), X[np.arange(BEAT_LEN) < rr[:, None]]]
     r125 = lead_in + np.r_[0, np.cumsum(rr)[:-1]]
+    from scipy.signal import resample_poly
     ratio = Fraction(int(fs), FS)
     sig = (resample_poly(x125, ratio.numerator, ratio.denominator) - np.median(x125)) * 1.5   # about 1.5 mV R waves
     sig2 = -0.4*sig + rng.normal(0, 0.02, len(sig))
@@ -262,6 +261,7 @@ def _find_records(src, records):
 
 def _progress(it, total=None, show=True):
     "`it` with a progress bar when `show` (fastprogress prints even with display=False, so no bar at all otherwise)."
+    from fastprogress.fastprogress import progress_bar
     return progress_bar(it, total=total, leave=False) if show else it
 
 def _pool_fn():

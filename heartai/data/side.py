@@ -9,42 +9,14 @@ from torch import Tensor
 from fastai.torch_core import TensorBase
 from fasttransform import Transform
 from ..core import TARGET
+from .inputs import rhythm_columns, side_array, rhythm_inputs, _rhythm_cols   # fastai-free, in `heartai.data.inputs`: `heartai predict` builds a model's inputs without fastai; imported here, so the old import path works
 
 # %% auto #0
-__all__ = ['rhythm_columns', 'side_array', 'rhythm_spec', 'TensorRhythm', 'RhythmNorm', 'rhythm_inputs', 'beat_window',
-           'synth_rhythm', 'ToTensorRhythm', 'RhythmBlock']
+__all__ = ['rhythm_spec', 'TensorRhythm', 'RhythmNorm', 'beat_window', 'synth_rhythm', 'ToTensorRhythm', 'RhythmBlock',
+           'rhythm_columns', 'side_array', 'rhythm_inputs']
 
-# %% ../../nbs/09_data.side.ipynb #ba76997f
-def _rhythm_cols()->dict:
-    from heartai.data.physionet import RHYTHM_COLS   # lazy: WFDB is only needed for records
-    return RHYTHM_COLS
-
-# %% ../../nbs/09_data.side.ipynb #65794975
-def rhythm_columns(df:pd.DataFrame, # a beats table
-                   rhythm=True,     # `True`: all `RHYTHM_COLS`; a column name or a list of them; `None`/`False`: none
-                   source:str='df', # what to call the table in error messages
-                  )->list:
-    "The rhythm columns to feed the model, checked to be in `df`."
-    if rhythm is None or rhythm is False: return []
-    cols = list(_rhythm_cols()) if rhythm is True else [rhythm] if isinstance(rhythm, str) else list(rhythm)
-    if not cols: raise ValueError("rhythm= names no columns")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"{source} has no rhythm column(s) {missing[:4]}{' ...' if len(missing) > 4 else ''}: the table has no "
-                         "R-peak times (e.g. a Kaggle CSV or the course parquet); build it from WFDB records with "
-                         "heartai.data.physionet.beats_from_records, which adds them")
-    return cols
-
-# %% ../../nbs/09_data.side.ipynb #a8f47ac5
-def side_array(df:pd.DataFrame, cols:list, source:str='df')->np.ndarray:
-    "Columns `cols` of `df` as float32 `(n, k)`; a clear error naming a non-numeric or non-finite value's column and row."
-    try: S = np.ascontiguousarray(df[list(cols)].to_numpy(dtype=np.float32))
-    except (ValueError, TypeError) as e: raise ValueError(f"{source}: rhythm columns must be numbers: {e}") from None
-    bad = ~np.isfinite(S)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise ValueError(f"{source}: rhythm value {S[i, j]} is not a finite number (row {i}, column {cols[j]!r})")
-    return S
+# %% ../../nbs/09_data.side.ipynb #966078f3
+_all_ = ['rhythm_columns', 'side_array', 'rhythm_inputs']   # defined in heartai.data.inputs, public here too
 
 # %% ../../nbs/09_data.side.ipynb #1100fe8e
 def rhythm_spec(S:np.ndarray, # side values `(n, k)`
@@ -85,15 +57,6 @@ class RhythmNorm(Transform):
         self._set(rhythm_spec(torch.stack([r.as_subclass(Tensor) for r in rs]).numpy(), getattr(rs[0], 'names', None) or [f'side{i}' for i in range(len(rs[0]))]))
     def encodes(self, x:TensorRhythm): return (x - self.mean.to(x.device)) / self.std.to(x.device)
     def decodes(self, x:TensorRhythm): return x * self.std.to(x.device) + self.mean.to(x.device)
-
-# %% ../../nbs/09_data.side.ipynb #cd79d93a
-def rhythm_inputs(df:pd.DataFrame, # beats to predict, with the model's rhythm columns
-                  spec:dict,       # `dls.meta['rhythm']` or an exported config's `data['rhythm']`
-                  source:str='df', # what to call the table in error messages
-                 )->Tensor:
-    "The standardised rhythm input `(n, k)` float32 of `df`, scaled exactly as in training."
-    S = side_array(df, rhythm_columns(df, spec['cols'], source), source)
-    return (torch.from_numpy(S) - torch.tensor(spec['mean'])) / torch.tensor(spec['std'])
 
 # %% ../../nbs/09_data.side.ipynb #391b9837
 def beat_window(df:pd.DataFrame)->str:

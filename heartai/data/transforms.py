@@ -13,11 +13,16 @@ from fasttransform import Transform
 from fastai.imports import dispatch
 import fastai.data.core, fastai.interpret  # define `show_batch`, `show_results` and `plot_top_losses`, which heartai extends for beats below
 from ..core import BEAT_LEN, FS, beat_times_ms
+from .inputs import CHANNELS, VIEWS, check_channels, derivative_scales, check_view, stack_channels, grid_view, gaf_view, recurrence_view  # fastai-free, in `heartai.data.inputs`: `heartai predict` builds a model's inputs without fastai; imported here, so the old import path works
+from .inputs import _derivs, _down, _check_size
 
 # %% auto #0
-__all__ = ['CHANNELS', 'VIEWS', 'TensorECG', 'TensorECG2D', 'show_batch', 'show_results', 'plot_top_losses', 'check_channels',
-           'derivative_scales', 'Channels', 'GridView', 'GAFView', 'RecurrenceView', 'ecg_view', 'beat_lengths',
-           'ECGAugment', 'ECGNoise', 'ECGScale', 'ECGWander', 'ECGShift', 'ECGWarp', 'ECGErase', 'ecg_augment']
+__all__ = ['TensorECG', 'TensorECG2D', 'show_batch', 'show_results', 'plot_top_losses', 'Channels', 'GridView', 'GAFView',
+           'RecurrenceView', 'ecg_view', 'beat_lengths', 'ECGAugment', 'ECGNoise', 'ECGScale', 'ECGWander', 'ECGShift',
+           'ECGWarp', 'ECGErase', 'ecg_augment', 'CHANNELS', 'VIEWS', 'check_channels', 'derivative_scales']
+
+# %% ../../nbs/03_data.transforms.ipynb #f170f63c
+_all_ = ['CHANNELS', 'VIEWS', 'check_channels', 'derivative_scales']   # defined in heartai.data.inputs, public here too
 
 # %% ../../nbs/03_data.transforms.ipynb #b511a1ef
 def _names(x, n):
@@ -152,36 +157,6 @@ def plot_top_losses(x:TensorECG, y, samples, outs, raws, losses, nrows=None, nco
 def plot_top_losses(x:TensorECG2D, y, samples, outs, raws, losses, nrows=None, ncols=None, figsize=None, **kwargs):
     return _plot_top_losses(x, y, samples, outs, raws, losses, nrows=nrows, ncols=ncols, figsize=figsize, **kwargs)
 
-# %% ../../nbs/03_data.transforms.ipynb #962f1856
-CHANNELS = ('raw', 'd1', 'd2')  # channel names: raw signal, scaled first and second derivative
-
-# %% ../../nbs/03_data.transforms.ipynb #776763eb
-def check_channels(channels)->tuple:
-    "`channels` as a tuple of known, distinct channel names, or a clear error."
-    if isinstance(channels, str): channels = (channels,)
-    channels = tuple(channels)
-    if not channels: raise ValueError(f"channels must name at least one of {CHANNELS}, got an empty list")
-    bad = [c for c in channels if c not in CHANNELS]
-    if bad: raise ValueError(f"Unknown channel {bad[0]!r} in channels={channels}; expected any of {CHANNELS}")
-    if len(set(channels)) != len(channels): raise ValueError(f"channels={channels} names a channel twice")
-    return channels
-
-# %% ../../nbs/03_data.transforms.ipynb #044d1518
-def _derivs(x:Tensor):
-    "First and second central-difference derivative of `x` along its last axis."
-    d1 = torch.gradient(x, dim=-1)[0]
-    return d1, torch.gradient(d1, dim=-1)[0]
-
-# %% ../../nbs/03_data.transforms.ipynb #569d5c7b
-def derivative_scales(X, # raw beats, `(n, leads, samples)` or `(n, samples)`
-                     )->dict:
-    "Scale of `d1` and `d2` that gives them the standard deviation of the raw beats `X`."
-    x = torch.as_tensor(np.asarray(X, dtype=np.float32)).float()
-    if x.numel() == 0: raise ValueError("derivative_scales needs at least one beat, got none")
-    d1, d2 = _derivs(x)
-    sd = x.std().item()
-    return {k: round(sd / max(d.std().item(), 1e-12), 6) for k, d in (('d1', d1), ('d2', d2))}
-
 # %% ../../nbs/03_data.transforms.ipynb #14baab7a
 def _raw_sample(dl, n=4096):
     "Up to `n` raw training beats from the dataset of `dl`: one batch when it hands out batches, else item by item."
@@ -219,31 +194,13 @@ class Channels(Transform):
         if self.channels == ('raw',): return TensorECG(x, names=self.names(leads))
         if self.needs_scales and self.scales is None:
             raise ValueError(f"Channels{self.channels} has no derivative scales: pass scales= or set it up with a DataLoader")
-        raw = x.as_subclass(Tensor)
-        d1, d2 = _derivs(raw) if self.needs_scales else (None, None)
-        parts = {'raw': raw, 'd1': d1 * self.scales['d1'] if d1 is not None else None,
-                 'd2': d2 * self.scales['d2'] if d2 is not None else None}
-        out = torch.stack([parts[c] for c in self.channels], dim=-2).flatten(-3, -2)
-        return TensorECG(out, names=self.names(leads))
+        return TensorECG(stack_channels(x.as_subclass(Tensor), self.channels, self.scales), names=self.names(leads))
 
 # %% ../../nbs/03_data.transforms.ipynb #316d222c
 def _flat(x:TensorECG):
     x = x.as_subclass(Tensor)
     if x.ndim < 2: raise ValueError(f"2D views expect beats as (..., channels, samples), got shape {tuple(x.shape)}")
     return x
-
-# %% ../../nbs/03_data.transforms.ipynb #1e692023
-def _down(x, size):
-    "Average `x` down to `size` samples along the last axis (no-op when it is already that long)."
-    if x.shape[-1] == size: return x
-    shp = x.shape
-    return F.adaptive_avg_pool1d(x.reshape(-1, 1, shp[-1]), size).reshape(*shp[:-1], size)
-
-# %% ../../nbs/03_data.transforms.ipynb #61f52267
-def _check_size(size, name):
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 2:
-        raise ValueError(f"{name} must be an integer >= 2, got {size!r}")
-    return int(size)
 
 # %% ../../nbs/03_data.transforms.ipynb #37f9ea1b
 class GridView(Transform):
@@ -253,10 +210,7 @@ class GridView(Transform):
         super().__init__()
         self.rows, self.cols = _check_size(rows, 'rows'), _check_size(cols, 'cols')
     def encodes(self, x:TensorECG):
-        t, n = _flat(x), self.rows * self.cols
-        if t.shape[-1] > n: raise ValueError(f"GridView({self.rows}, {self.cols}) holds {n} samples, the beats have {t.shape[-1]}")
-        t = F.pad(t, (0, n - t.shape[-1]))
-        return TensorECG2D(t.reshape(*t.shape[:-1], self.rows, self.cols), names=getattr(x, 'names', None))
+        return TensorECG2D(grid_view(_flat(x), self.rows, self.cols), names=getattr(x, 'names', None))
 
 # %% ../../nbs/03_data.transforms.ipynb #c08d7580
 class GAFView(Transform):
@@ -266,12 +220,7 @@ class GAFView(Transform):
         super().__init__()
         self.size = _check_size(size, 'size')
     def encodes(self, x:TensorECG):
-        t = _down(_flat(x), self.size)
-        lo, hi = t.amin(-1, keepdim=True), t.amax(-1, keepdim=True)
-        u = ((2*t - hi - lo) / (hi - lo).clamp_min(1e-6)).clamp(-1, 1)
-        v = (1 - u*u).clamp_min(0).sqrt()
-        g = u[..., :, None] * u[..., None, :] - v[..., :, None] * v[..., None, :]
-        return TensorECG2D(g, names=getattr(x, 'names', None))
+        return TensorECG2D(gaf_view(_flat(x), self.size), names=getattr(x, 'names', None))
 
 # %% ../../nbs/03_data.transforms.ipynb #1a4f2efe
 class RecurrenceView(Transform):
@@ -282,26 +231,16 @@ class RecurrenceView(Transform):
         super().__init__()
         self.size, self.eps = _check_size(size, 'size'), eps
     def encodes(self, x:TensorECG):
-        t = _down(_flat(x), self.size)
-        d = (t[..., :, None] - t[..., None, :]).abs()
-        if self.eps is not None: d = (d <= self.eps).float()
-        return TensorECG2D(d, names=getattr(x, 'names', None))
-
-# %% ../../nbs/03_data.transforms.ipynb #f1db5c35
-VIEWS = ('1d', 'grid', 'gaf', 'rp')  # the input views heartai can build
+        return TensorECG2D(recurrence_view(_flat(x), self.size, self.eps), names=getattr(x, 'names', None))
 
 # %% ../../nbs/03_data.transforms.ipynb #8a150322
 def ecg_view(view:str='1d', # one of `VIEWS`
              size:int=None, # image side for 'gaf' and 'rp' (default 64)
             ):
     "The batch transform that builds `view`, or `None` for the plain 1D beat."
-    if not isinstance(view, str) or view.lower() not in VIEWS:
-        raise ValueError(f"Unknown view {view!r}; expected one of {VIEWS}")
-    view = view.lower()
+    view = check_view(view, size)
     if view == '1d': return None
-    if view == 'grid':
-        if size is not None: raise ValueError("view='grid' has a fixed 16 x 12 size; size= applies to 'gaf' and 'rp'")
-        return GridView()
+    if view == 'grid': return GridView()
     return (GAFView if view == 'gaf' else RecurrenceView)(64 if size is None else size)
 
 # %% ../../nbs/03_data.transforms.ipynb #3c45e7aa

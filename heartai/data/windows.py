@@ -7,7 +7,6 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import NamedTuple
 import numpy as np, pandas as pd
-from scipy.signal import resample_poly
 from ..core import BEAT_LEN, FS, MITBIH, MITBIH_FS
 
 # %% auto #0
@@ -54,6 +53,7 @@ def _on_grid(x:np.ndarray, # one lead
     "The lead, annotations and samples per 120-Hz sample: native for a multiple of 120 Hz, else resampled to 360 Hz."
     f = Fraction(fs).limit_denominator(1000)
     if f % PUBLISHED_FS == 0: return x, a, int(f / PUBLISHED_FS)
+    from scipy.signal import resample_poly   # scipy.signal is slow to import: only records off the 120-Hz grid need it
     r = Fraction(MITDB_FS) / f
     xr = resample_poly(x, r.numerator, r.denominator)
     return xr, np.minimum(np.rint(a * float(r)).astype(np.int64), len(xr) - 1), DECIMATION

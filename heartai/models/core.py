@@ -6,11 +6,9 @@
 from __future__ import annotations
 import inspect, importlib, json, numbers
 from dataclasses import dataclass
-import numpy as np, pandas as pd, torch
+import numpy as np, torch
 from torch import nn
 from torch.utils.data import TensorDataset
-from fastai.basics import Learner, DataLoaders, Callback, CrossEntropyLossFlat, even_mults, norm_bias_params
-from fastai.callback.schedule import ParamScheduler
 from fastcore.basics import patch
 from ..core import BEAT_LEN
 
@@ -282,19 +280,25 @@ def count_params(model:nn.Module, trainable:bool=False)->int:
 def _expect(cond, msg):
     if not cond: raise AssertionError(msg)
 
-class _LrRecorder(Callback):
-    "Record every group's learning rate at each training batch, after the scheduler has set it."
-    order = ParamScheduler.order + 1
-    def before_fit(self): self.lrs = []
-    def before_batch(self):
-        if self.training: self.lrs.append([h['lr'] for h in self.opt.hypers])
+def _lr_recorder():
+    "A fastai callback that records every group's learning rate at each training batch, after the scheduler has set it."
+    from fastai.basics import Callback   # fastai only here: building and loading models does not need it
+    from fastai.callback.schedule import ParamScheduler
+    class _LrRecorder(Callback):
+        order = ParamScheduler.order + 1
+        def before_fit(self): self.lrs = []
+        def before_batch(self):
+            if self.training: self.lrs.append([h['lr'] for h in self.opt.hypers])
+    return _LrRecorder()
 
 def _check_learner(name, model, size):
     "fastai `freeze`, `freeze_to`, `unfreeze`, and per-group learning rates on `model`."
+    from fastai.basics import Learner, DataLoaders, CrossEntropyLossFlat, even_mults, norm_bias_params
+    import fastai.callback.schedule, fastai.callback.progress   # `fit_one_cycle`, `no_bar`
     c_in, n_out = model.config['c_in'], model.config['n_out']
     x, y = torch.randn(16, c_in, *size), torch.randint(0, n_out, (16,))
     dls = DataLoaders.from_dsets(TensorDataset(x, y), TensorDataset(x[:4], y[:4]), bs=4, device='cpu')
-    rec = _LrRecorder()
+    rec = _lr_recorder()
     learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), splitter=arch_splitter, cbs=rec)
     norm = {id(p) for p in norm_bias_params(model, with_bias=False)}
     def _trains(n_frozen):
@@ -367,6 +371,7 @@ def check_arch(name:str,         # registered architecture
 # %% ../../nbs/10_models.core.ipynb #12dfe747
 def params_table(c_in:int=1, n_out:int=5)->pd.DataFrame:
     "Every registered architecture with its view, parameter count at the defaults and number of layer groups."
+    import pandas as pd
     load_archs()
     rows = []
     for name, info in sorted(ARCHS.items()):
