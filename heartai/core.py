@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #b5104507
 from __future__ import annotations
-import hashlib, os, random, numbers, sys, uuid, warnings
+import hashlib, os, random, numbers, re, shutil, sys, uuid, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np   # torch and pandas are imported where used: `import heartai.core` stays light (the CLI starts fast)
@@ -12,7 +12,7 @@ import numpy as np   # torch and pandas are imported where used: `import heartai
 # %% auto #0
 __all__ = ['BEAT_LEN', 'FS', 'MITBIH_FS', 'PTB_FS', 'SAMPLE_COLS', 'TARGET', 'MITBIH', 'PTB', 'VOCABS', 'beat_times_ms',
            'BeatVocab', 'get_vocab', 'heartai_home', 'data_dir', 'cache_dir', 'seed_everything', 'pick_device',
-           'atomic_write', 'sha256', 'synth_beats']
+           'clean_stale', 'atomic_write', 'sha256', 'synth_beats']
 
 # %% ../nbs/00_core.ipynb #c346510f
 BEAT_LEN = 187  # samples in one beat
@@ -177,6 +177,30 @@ def _fsync(path, is_dir:bool=False):
     try: os.fsync(fd)
     finally: os.close(fd)
 
+# %% ../nbs/00_core.ipynb #98e749c1
+def _alive(pid:int)->bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+def _hidden(out:Path, kind:str, suffix:str='')->Path:
+    "A hidden name beside `out` for a temporary (`kind` 'tmp') or replaced ('old') file or directory, naming the process that made it."
+    return out.with_name(f'.{out.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}{suffix}')
+
+def clean_stale(out, # an output path
+               )->list:
+    "Remove the hidden temporary and replaced copies of `out` left by a process that no longer runs (a kill); returns them."
+    out, gone = Path(out).expanduser().absolute(), []
+    pat = re.compile(rf'\.{re.escape(out.name)}\.(tmp|old)-(\d+)-[0-9a-f]{{8}}(?:{re.escape(out.suffix)})?')
+    if not out.parent.is_dir(): return gone
+    for p in out.parent.iterdir():
+        m = pat.fullmatch(p.name)
+        if m and not _alive(int(m.group(2))):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink(missing_ok=True)
+            gone.append(p)
+    return gone
+
 # %% ../nbs/00_core.ipynb #1511a1a1
 def atomic_write(path,                # the file to write
                  data,                # `str` (UTF-8), `bytes`, or a function that writes the file at the path it is given
@@ -186,7 +210,8 @@ def atomic_write(path,                # the file to write
     path = Path(path)
     if path.exists() and not overwrite: raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}')
+    clean_stale(path)   # what a killed writer left here
+    tmp = _hidden(path, 'tmp', path.suffix)   # the suffix kept: writers such as `savefig` go by it
     try:
         if callable(data): data(tmp)
         else: tmp.write_bytes(data.encode() if isinstance(data, str) else data)

@@ -10,8 +10,8 @@ from pathlib import Path
 from .core import atomic_write
 
 # %% auto #0
-__all__ = ['refuse_input', 'refuse_existing', 'clean_stale', 'staged_dir', 'write_file', 'write_json', 'Interrupted',
-           'interrupted_by', 'interruptible']
+__all__ = ['refuse_input', 'refuse_existing', 'staged_dir', 'write_file', 'write_json', 'Interrupted', 'interrupted_by',
+           'interruptible']
 
 # %% ../nbs/07_outputs.ipynb #62b4d207
 def _holds(a:Path, b:Path)->bool: return a == b or a in b.parents
@@ -48,28 +48,7 @@ def refuse_existing(path,                    # an output about to be written
     elif marker is not None: raise FileExistsError(f"{path} is a file, not a heartai output directory; not replacing it")
 
 # %% ../nbs/07_outputs.ipynb #4e768dbc
-def _alive(pid:int)->bool:
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    return True
-
-def _hidden(out:Path, kind:str)->Path:
-    "A hidden name beside `out` for a temporary (`kind` 'tmp') or replaced ('old') directory, naming the process that made it."
-    return out.with_name(f'.{out.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}')
-
-def clean_stale(out, # an output path
-               )->list:
-    "Remove the hidden temporary and replaced copies of `out` left by a process that no longer runs (a kill); returns them."
-    out, gone = Path(out).expanduser().absolute(), []
-    pat = re.compile(rf'\.{re.escape(out.name)}\.(tmp|old)-(\d+)-[0-9a-f]{{8}}')
-    if not out.parent.is_dir(): return gone
-    for p in out.parent.iterdir():
-        m = pat.fullmatch(p.name)
-        if m and not _alive(int(m.group(2))):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() and not p.is_symlink() else p.unlink(missing_ok=True)
-            gone.append(p)
-    return gone
+from .core import _alive, _hidden, clean_stale   # defined beside `atomic_write`, which cleans its own leftovers too
 
 # %% ../nbs/07_outputs.ipynb #0dadca92
 @contextmanager
