@@ -57,6 +57,8 @@ bench: install  ## run every benchmark on the real data (an hour or more on 2 co
 	$(BIN)/python bench/bench_loader.py --overwrite
 	$(BIN)/python bench/bench_train.py
 	$(BIN)/python bench/bench_predict.py --overwrite
+	$(BIN)/python bench/bench_onnx.py --overwrite
+	$(BIN)/python bench/bench_startup.py --before b866eab --overwrite
 	$(BIN)/python bench/summarize.py
 
 demo: install  ## the whole workflow offline on synthetic data in a few minutes, into ./heartai-demo (DEMO_ARGS=--force to redo it)

@@ -181,6 +181,29 @@ def main():
                 f"as a new process (start-up included): {pr['command_new_process']['beats_per_s']:,.0f} beats/s",
                 f"- target {pr['target']['beats_per_s']:,} beats/s on {pr['target']['cores']} cores: {'met' if pr['target']['met'] else 'not met'}", ""]
     else: out += ["not run", ""]
+    su = load('cli_startup.json')
+    out += ["## CLI start-up (`bench_startup.py` → `cli_startup.json`)", ""]
+    if su:
+        for k in ('before', 'after'):
+            if k not in su: continue
+            r = su[k]
+            out += [f"- {k} ({r.get('rev', 'this tree')}): `heartai --help` {r['help']['median_s']:.2f} s, `heartai -q predict` on "
+                    f"{Path(su['record']).name} {r['predict']['median_s']:.2f} s (median of {su['runs']} processes); heavy imports for "
+                    f"predict: {', '.join(r['predict']['importtime'].get('heavy_packages', [])) or 'none'}"]
+        out += [f"- load average {su['env']['load_avg_start'][0]:.1f} → {su['env']['load_avg_end'][0]:.1f} on {su['env']['cpu_count']} CPUs; target "
+                f"≤ {su['target']['predict_s']} s for predict: {'met' if su['target']['met'] else 'not met'}", ""]
+    else: out += ["not run", ""]
+
+    ox = load('onnx.json')
+    out += ["## onnxruntime vs torch (`bench_onnx.py` → `onnx.json`)", ""]
+    if ox:
+        ms = {(m['what'], m['runtime'], m['threads']): m['beats_per_s'] for m in ox['measurements']}
+        for (what, rt, th), v in sorted(ms.items()):
+            if rt != 'onnxruntime': continue
+            t = ms.get((what, 'torch', th))
+            out += [f"- {what}, {th} thread(s): onnxruntime {v:,.0f} beats/s, torch {t:,.0f} beats/s (ratio {v/t:.2f})"]
+        out += [f"- {ox['n_beats']:,} synthetic beats, median of {ox['repeats']}; {ox.get('note', '')}", ""]
+    else: out += ["not run", ""]
     (RES/'SUMMARY.md').write_text('\n'.join(out) + '\n')
     print('\n'.join(out))
     return 0
