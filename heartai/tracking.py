@@ -197,7 +197,7 @@ class MLflowCallback(Callback):
         store_attr('experiment,run_name,params,tags,parent_run_id,log_model,log_plots')
         self.uri, self.run_id, self.client, self._open = tracking_uri, None, None, False
         self._own, self._lrf, self._pending_lrf, self._n_fit, self._epoch_step, self._logged = False, False, None, 0, 0, {}
-        self.model_dir, self.model_info = None, None  # the exported model to log (default: the learner's, exported at the end); its MLflow `ModelInfo`
+        self.export_dir, self.model_info = None, None  # the exported model to log (default: the learner's, exported at the end); its MLflow `ModelInfo`
 
     @property
     def name(self): return 'mlflow'
@@ -300,7 +300,7 @@ def log_final(self:MLflowCallback, learn):
                 self.client.log_artifact(self.run_id, str(d/f))
         if self.log_model and getattr(learn, 'arch', None) is not None:
             from heartai.pyfunc import log_pyfunc
-            m = Path(self.model_dir) if self.model_dir else export_model(learn, d/'model')
+            m = Path(self.export_dir) if self.export_dir else export_model(learn, d/'model')
             self.client.log_artifacts(self.run_id, str(m), 'model')
             items = getattr(learn.dls.valid_ds, 'items', None)   # the input example: two validation beats
             self.model_info = log_pyfunc(m, self.run_id, self.uri, example=items if isinstance(items, pd.DataFrame) else None)

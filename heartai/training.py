@@ -321,7 +321,7 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
             used_lr, found = fit(learn, epochs, lr, fine_tune=bool(pretrained), freeze_epochs=freeze_epochs, quiet=not progress)
             if found: say(f"lr_find: valley at {used_lr:.2e}")
             rep, metrics = evaluate_run(learn, tmp, recall, df.iloc[test] if test is not None else None, found, say, progress)
-            if cb is not None: mlflow_run, cb.model_dir = _log_to_mlflow(cb, tmp, metrics, experiment), tmp/'model'  # the model with its operating point
+            if cb is not None: mlflow_run, cb.export_dir = _log_to_mlflow(cb, tmp, metrics, experiment), tmp/'model'  # the model with its operating point
         if register: mlflow_run['registered'] = _register(cb, register, say)
         shutil.rmtree(tmp/'models', ignore_errors=True)  # lr_find's temporary weights
         info = dict(format='heartai-train/1', heartai_version=heartai.__version__, created=datetime.now().isoformat(timespec='seconds'),

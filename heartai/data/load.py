@@ -120,7 +120,7 @@ def count_beats(df, # a beats table, labelled or not
     per_class = pd.DataFrame({'beats': n, 'percent': (100 * n / max(len(df), 1)).round(2)}).rename_axis('class')
     rec = df['record'].astype(str).to_numpy() if 'record' in df.columns else np.full(len(df), 'all')
     per_rec = pd.crosstab(pd.Series(rec, name='record'), pd.Series(lab, name='class')).reindex(columns=cols, fill_value=0)
-    per_rec['total'] = per_rec.sum(1)
+    per_rec['total'] = per_rec.sum(axis=1)
     return per_class, per_rec.rename_axis(columns=None)
 
 # %% ../../nbs/05_data.load.ipynb #9dd17479
