@@ -182,7 +182,7 @@ def cmd_data_build(args):
     if not (Path(args.src).is_dir() or _is_record(args.src)):
         raise CLIError(f"{args.src}: not a folder of WFDB records nor a record (no {Path(args.src).name}.hea)")
     df, classes, _ = load_beats(args.src, args.classes, labelled=False, detector=args.detector, lead=args.lead, window=_window(args.window),
-                                leads=args.leads, progress=not args.quiet)
+                                leads=args.leads, progress=not args.quiet, ray=args.ray)
     if not args.rhythm: df = df.drop(columns=list(RHYTHM_COLS), errors='ignore')
     none = int((df[TARGET] < 0).sum())
     df = df[df[TARGET] >= 0].reset_index(drop=True)
@@ -238,6 +238,8 @@ def _build_args(s):
     _classes_arg(s, "labels from annotations (mitbih) or diagnosis (ptb)")
     _records_args(s)
     _beat_args(s, rhythm=True)
+    s.add_argument('--ray', nargs='?', const=True, metavar='ADDRESS',
+                   help="one Ray task per record: a private Ray on 127.0.0.1, or the cluster at ADDRESS ('auto', 'HOST:6379'); records at the same path on every node")
 
 def _info_args(s):
     s.add_argument('file', help="a beats file, a folder of WFDB records or a record (path without extension)")

@@ -59,6 +59,7 @@ def ray_session(address:str=None, # None: a private local Ray on 127.0.0.1; '127
     import ray, logging
     if ray.is_initialized(): yield ray; return
     os.environ.setdefault('RAY_USAGE_STATS_ENABLED', '0')
+    if quiet: logging.getLogger('ray._private.authentication.authentication_token_setup').setLevel(logging.ERROR)   # "token authentication is enabled": kept on, not announced
     kw = dict(include_dashboard=False, log_to_driver=not quiet, logging_level=logging.WARNING if quiet else logging.INFO)
     main = threading.current_thread() is threading.main_thread()
     term = signal.getsignal(signal.SIGTERM) if main else None

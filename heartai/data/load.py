@@ -89,6 +89,7 @@ def load_beats(src,                  # 'synthetic', a beats file, a folder of WF
                window='kachuee',     # beat window of records ('kachuee', 'pqrst', see `heartai.data.physionet.window_spec`)
                leads:int=1,          # leads of records: 1 (`lead`) or 2 (also the other one)
                progress:bool=True,   # progress bar while reading records
+               ray=None,             # records as Ray tasks: True (a private Ray, or the one connected) or a cluster's address
               )->tuple:
     "A beats table, its class set ('mitbih', 'ptb' or None) and what it was read from ('synthetic', 'records', 'file')."
     classes, p = None if classes in (None, 'auto') else classes, Path(src).expanduser()
@@ -96,7 +97,7 @@ def load_beats(src,                  # 'synthetic', a beats file, a folder of WF
     if not p.exists() and not is_record(p): raise _missing(p)
     if p.is_dir() or (is_record(p) and not p.is_file()):
         from heartai.data.physionet import beats_from_records
-        df = beats_from_records(p, classes=classes or 'auto', detector=detector, lead=lead, window=window, leads=leads, progress=progress)
+        df = beats_from_records(p, classes=classes or 'auto', detector=detector, lead=lead, window=window, leads=leads, progress=progress, ray=ray)
         classes, kind = classes or df.attrs.get('classes'), 'records'
         df['fs'] = df['record'].map(records_fs(p, df['record'].unique())).astype('float64')
     else:
