@@ -69,13 +69,14 @@ def task_random(df, a, res, tmp):
     from heartai.learner import export_model
     from heartai.training import build_learner, fit
     splits = split_random(df, valid_pct=0.2, seed=0)
-    learn = build_learner(df, splits, 'mitbih', a.arch, bs=a.bs, seed=0, runs_dir=tmp/'runs', monitor='accuracy', rhythm=a.rhythm, **a.arch_kwargs)
+    learn = build_learner(df, splits, 'mitbih', a.arch, bs=a.bs, seed=0, runs_dir=tmp/'runs', monitor='accuracy', rhythm=a.rhythm,
+                          loss=a.random_loss, augment=a.random_augment or None, **a.arch_kwargs)
     clock = quiet(learn)
-    t = time.perf_counter(); fit(learn, a.epochs, a.lr); secs = time.perf_counter() - t
+    t = time.perf_counter(); fit(learn, a.epochs, a.lr, wd=a.wd); secs = time.perf_counter() - t
     hist = pd.read_csv(learn.run_dir/'history.csv')
     reach = [t_ for t_, acc in zip(clock.times, hist.accuracy) if acc >= 0.985]
     r = dict(protocol=splits.protocol, rhythm=a.rhythm, arch=a.arch, arch_kwargs=a.arch_kwargs, params=sum(p.numel() for p in learn.model.parameters()), epochs=a.epochs,
-             bs=a.bs, lr=a.lr, train_seconds=round(secs, 1), seconds_to_98_5=round(reach[0], 1) if reach else None,
+             bs=a.bs, lr=a.lr, loss=a.random_loss, augment=a.random_augment, wd=a.wd, last_epoch_accuracy=round(float(hist.accuracy.iloc[-1]), 4), train_seconds=round(secs, 1), seconds_to_98_5=round(reach[0], 1) if reach else None,
              epoch_accuracy=[round(x, 4) for x in hist.accuracy], **per_class(learn))
     export_model(learn, tmp/'mitbih_model', overwrite=True)
     res['random'] = r
@@ -256,6 +257,9 @@ def main():
     ap.add_argument('--leads', type=int, choices=(1, 2), default=1, help="inter: leads per beat")
     ap.add_argument('--ablation', action='store_true', help="inter: beat only / + rhythm / + P-wave window / + second lead, on the first seed")
     ap.add_argument('--max-beats', type=int, default=0, help="inter: at most this many beats per part (a quick check only; 0: all)")
+    ap.add_argument('--random-loss', default='ce', help="random: the loss (a name in heartai.learner.LOSSES)")
+    ap.add_argument('--random-augment', action='store_true', help="random: heartai's default train-time augmentation")
+    ap.add_argument('--wd', type=float, default=None, help="random: weight decay (default: fastai's)")
     ap.add_argument('--hp', action='append', default=[], metavar='KEY=VALUE', help="an architecture hyperparameter (repeatable), e.g. width=8")
     a = ap.parse_args()
     a.arch_kwargs = {k: json.loads(v) for k, v in (h.split('=', 1) for h in a.hp)}
