@@ -76,7 +76,7 @@ def export_onnx(src,                  # an exported model directory, or a run di
                )->Path:
     "Write the model at `src` as one ONNX file: logits of a batch of any size, the input recipe and operating point in its metadata."
     onnx = _import_onnx()
-    from heartai.learner import load_ecg_model
+    from heartai.models.load import load_ecg_model
     from heartai.models.core import HeartNet
     from heartai.outputs import refuse_existing, write_file
     refuse_existing(Path(dest).absolute(), overwrite)   # before any work
@@ -101,7 +101,7 @@ def export_onnx(src,                  # an exported model directory, or a run di
 # %% ../nbs/23_onnx.ipynb #7c885a23
 def _refuse(f, msg:str):
     "A `heartai.learner.ModelFileError` naming the file `f`."
-    from heartai.learner import ModelFileError
+    from heartai.models.load import ModelFileError
     return ModelFileError(f"{f}: {msg}")
 
 def _json_meta(f, meta:dict, key:str):
@@ -129,7 +129,7 @@ def read_onnx(path)->tuple:
     "The ONNX model at `path` as bytes, its validated heartai config and operating point, or a `ModelFileError` naming the file."
     onnx = _import_onnx()
     from google.protobuf.message import DecodeError
-    from heartai.learner import MODEL_FORMAT
+    from heartai.models.load import MODEL_FORMAT
     f = Path(path)
     if not f.is_file(): raise _refuse(f, "no such ONNX model file")
     data = f.read_bytes()

@@ -11,7 +11,7 @@ import mlflow
 from mlflow.pyfunc import PythonModel
 import heartai
 from .core import sha256, SAMPLE_COLS, BEAT_LEN
-from .learner import ModelFileError, load_ecg_model, read_model_config
+from .models.load import ModelFileError, load_ecg_model, read_model_config   # fastai-free: serving needs no training stack
 from .inference import predict_table, operating_point
 
 # %% auto #0
@@ -139,9 +139,9 @@ def log_pyfunc(model_dir,              # an exported heartai model (`export_mode
     import tempfile
     from mlflow.models import Model
     from mlflow.tracking._tracking_service.utils import _use_tracking_uri
-    from heartai.tracking import tracking_uri as _uri
+    from heartai.tracking import tracking_uri as _uri, mlflow_client
     model_dir, uri = Path(model_dir), _uri(tracking_uri)
-    cfg, client = read_model_config(model_dir), mlflow.MlflowClient(tracking_uri=uri)
+    cfg, client = read_model_config(model_dir), mlflow_client(uri)
     lm = client.create_logged_model(client.get_run(run_id).info.experiment_id, name, run_id, model_type='heartai',   # in the run's experiment
                                     tags={'heartai.arch': cfg['arch'], 'heartai.weights_sha256': cfg['weights_sha256']})
     with tempfile.TemporaryDirectory() as t, _use_tracking_uri(uri):
@@ -168,8 +168,8 @@ def logged_model(model_uri:str,         # 'runs:/<run_id>/<name>' or 'models:/<m
                  tracking_uri:str=None, # the tracking store (default: `heartai.tracking.tracking_uri()`)
                 ):
     "The MLflow `LoggedModel` of `model_uri`; a `ValueError` if the run logged none of that name."
-    from heartai.tracking import tracking_uri as _uri
-    client = mlflow.MlflowClient(tracking_uri=_uri(tracking_uri))
+    from heartai.tracking import mlflow_client
+    client = mlflow_client(tracking_uri)
     if model_uri.startswith('models:/') and '/' not in model_uri[8:]: return client.get_logged_model(model_uri[8:])
     if not model_uri.startswith('runs:/'): raise ValueError(f"{model_uri}: a logged model is 'runs:/<run_id>/<name>' or 'models:/<model_id>'")
     run_id, _, name = model_uri[6:].partition('/')

@@ -10,7 +10,7 @@ import numpy as np, pandas as pd, pytest
 from heartai.cli import main
 from heartai.core import synth_beats, SAMPLE_COLS, BEAT_LEN
 
-TINY = ['--hp', 'width=8', '--hp', 'n_blocks=2', '--hp', 'head_hidden=0', '--lr', '3e-3']
+from test_cli import TINY
 CODES = ['N', 'S', 'V', 'F', 'Q']
 
 @pytest.fixture(autouse=True)

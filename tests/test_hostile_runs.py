@@ -16,17 +16,7 @@ import hashlib, io, json, os, pickle, shutil, signal, sqlite3, subprocess, sys, 
 from pathlib import Path
 import pytest
 
-TINY = ['--hp', 'width=8', '--hp', 'n_blocks=2', '--hp', 'head_hidden=0', '--lr', '3e-3']
-
-def make_env(d):
-    d = Path(d)
-    return {**os.environ, 'HEARTAI_HOME': str(d/'home'), 'MLFLOW_TRACKING_URI': f"sqlite:///{d}/mlflow.db",
-            'OMP_NUM_THREADS': '1', 'MPLBACKEND': 'Agg'}
-
-def cli(*args, env, cwd, timeout=600, ok=True):
-    r = subprocess.run([sys.executable, '-m', 'heartai.cli', *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
-    if ok: assert r.returncode == 0, f"heartai {' '.join(map(str, args))} exited {r.returncode}:\n{r.stderr[-3000:]}"
-    return r
+from test_cli import TINY, make_env, cli   # the shared way to run the command in its own HEARTAI_HOME and MLflow store
 
 def start(*args, env, cwd):
     return subprocess.Popen([sys.executable, '-m', 'heartai.cli', *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -8,18 +8,10 @@ import json, os, subprocess, sys
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
 
-TINY = ['--hp', 'width=8', '--hp', 'n_blocks=2', '--hp', 'head_hidden=0', '--lr', '3e-3', '--no-mlflow', '-q']
+from test_cli import TINY as _TINY, make_env, cli
+
+TINY = _TINY + ['--no-mlflow', '-q']
 PROBS = [f'prob_{c}' for c in 'NSVFQ']
-
-def make_env(d):
-    d = Path(d)
-    return {**os.environ, 'HEARTAI_HOME': str(d/'home'), 'OMP_NUM_THREADS': '1', 'MPLBACKEND': 'Agg'}
-
-def cli(*args, env, cwd, ok=True):
-    "Run `python -m heartai.cli *args`; with `ok`, fail the test unless it exits 0."
-    r = subprocess.run([sys.executable, '-m', 'heartai.cli', *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd, timeout=900)
-    if ok: assert r.returncode == 0, f"heartai {' '.join(map(str, args))} exited {r.returncode}:\n{r.stderr[-3000:]}"
-    return r
 
 def error_line(r, contains, code=1):
     "Check that a run failed with `code` and exactly one `heartai: error:` line containing `contains`."
@@ -95,7 +87,7 @@ def test_onnx_matches_torch_on_real_beats(shared_data, tmp_path):
     if not (mitdb/'119.hea').exists(): pytest.skip(f"no MIT-BIH records in {mitdb}")
     real = pd.concat([load_beats(mitdb/r, labelled=False, progress=False)[0] for r in ('100', '119')], ignore_index=True)
     for name, extra in (('beat', []), ('rhythm', ['--rhythm', '--recall', 'V=0.9'])):
-        cli('train', '--data', mitdb/'119', '--epochs', 1, *TINY, *extra, '-o', tmp_path/name, env=env, cwd=tmp_path)
+        cli('train', '--data', mitdb/'119', '--epochs', 1, *TINY, *extra, '-o', tmp_path/name, env=env, cwd=tmp_path, timeout=900)
         cli('export', tmp_path/name, '-o', tmp_path/f'{name}.onnx', '-q', env=env, cwd=tmp_path)
         diff = max_logit_diff(tmp_path/name, tmp_path/f'{name}.onnx', real)
         print(f"{name}: {len(real)} real beats, max abs logit difference onnxruntime vs torch {diff:.1e}")

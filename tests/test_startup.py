@@ -64,3 +64,14 @@ def test_predict_record_imports_no_training_library(model_and_record):
     heavy = set(r['modules']) & (TRAINING | {'scipy'})
     assert not heavy, f"heartai predict imported {sorted(heavy)}"
     assert {'torch', 'wfdb'} <= set(r['modules'])   # the probe sees what the command imports
+
+def test_predict_onnx_imports_no_training_library(model_and_record):
+    "`heartai predict model.onnx`: onnxruntime, and still none of the training libraries."
+    from heartai.onnx import export_onnx
+    d, run, rec = model_and_record
+    f = export_onnx(run, d/'m.onnx', overwrite=True)   # in this process: the probe below is a fresh one
+    r = probe('-q', 'predict', f, rec, '-o', d/'po.csv', '--force', cwd=d, home=d/'home')
+    assert r['code'] == 0 and (d/'po.csv').is_file()
+    heavy = set(r['modules']) & (TRAINING | {'scipy'})
+    assert not heavy, f"heartai predict model.onnx imported {sorted(heavy)}"
+    assert 'onnxruntime' in r['modules']
