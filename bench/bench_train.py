@@ -8,7 +8,8 @@ Tasks (all by default; pick with --tasks):
            epoch and thresholds on those patients (valid), DS2 (test) predicted once; per-class recall and precision,
            macro F1 over N,S,V,F, median over --seeds with each seed's numbers; thresholds fitted on valid for S recall
            0.90 and V recall 0.95 and the recall and precision they reach on DS2 (the gap is the honest number);
-           --rhythm, --window, --leads; --ablation: beat only / + rhythm / + P-wave window / + second lead, one seed
+           --rhythm, --window, --leads, --template; --ablation: beat only / + rhythm / + P-wave window / + template lead /
+           + second lead, one seed. --recipe NAME: a recipe of heartai.training.RECIPES (newpatients: inter; random: random)
   ptb      PTB (heart_test.parquet): fine-tune from the MIT-BIH body vs train from scratch on the same small split
   speed    one training epoch: heartai Learner vs a plain PyTorch loop (same model, batch size, optimizer), median of 3
 
@@ -114,7 +115,7 @@ def fitted_thresholds(vi, ti, targets=(('S', 0.90), ('V', 0.95))):
                       test_recall=rec, test_precision=prec, recall_gap=round(t.recall - rec, 4), test_flagged=int(flag.sum()))
     return out
 
-def run_inter(a, seed, tmp, rhythm=False, window='kachuee', leads=1):
+def run_inter(a, seed, tmp, rhythm=False, window='kachuee', leads=1, template=False):
     "One inter-patient run: train on DS1 minus held-out DS1 patients, best epoch and thresholds on those, DS2 predicted once."
     from heartai.data.physionet import split_interpatient
     from heartai.interpret import ECGInterpretation
@@ -123,15 +124,15 @@ def run_inter(a, seed, tmp, rhythm=False, window='kachuee', leads=1):
     splits = subsample(split_interpatient(df, seed=a.split_seed), a.max_beats, seed)
     learn = build_learner(df, splits, 'mitbih', a.arch, channels=tuple(a.inter_channels.split(',')), bs=a.bs, loss=a.inter_loss,
                           augment=True if a.inter_augment else None, seed=seed, runs_dir=tmp/'runs', monitor='recall_macro',
-                          rhythm=rhythm, **a.arch_kwargs); quiet(learn)
+                          rhythm=rhythm, template=template, **a.arch_kwargs); quiet(learn)
     t = time.perf_counter(); fit(learn, a.inter_epochs, a.lr); secs = time.perf_counter() - t
     dl = learn.dls.test_dl(df.iloc[splits.test], with_labels=True)   # DS2: only now, once
     vi, ti = ECGInterpretation.from_learner(learn, progress=False), ECGInterpretation.from_learner(learn, dl=dl, progress=False)
     test = per_class(learn, dl)
-    r = dict(seed=seed, rhythm=rhythm, window=window, leads=leads, protocol=splits.protocol, n_train=len(splits.train), n_valid=len(splits.valid),
+    r = dict(seed=seed, rhythm=rhythm, window=window, leads=leads, template=template, protocol=splits.protocol, n_train=len(splits.train), n_valid=len(splits.valid),
              n_test=len(splits.test), train_seconds=round(secs, 1), valid=per_class(learn), test=test,
              test_f1_nsvf=f1_nsvf(ti), fitted_thresholds=fitted_thresholds(vi, ti))
-    log(f"[inter seed {seed}{' rhythm' if rhythm else ''} {window} {leads} lead(s)] TEST (DS2) recall {fmt(test['recall'])}  precision "
+    log(f"[inter seed {seed}{' rhythm' if rhythm else ''}{' template' if template else ''} {window} {leads} lead(s)] TEST (DS2) recall {fmt(test['recall'])}  precision "
         f"{fmt(test['precision'])}  F1 N,S,V,F {r['test_f1_nsvf']:.4f}  fitted on valid -> DS2: "
         + '; '.join(f"{c} recall {d.get('test_recall', float('nan')):.3f} (fitted {d.get('valid_recall', float('nan')):.3f}) precision "
                     f"{d.get('test_precision', float('nan')):.3f}" for c, d in r['fitted_thresholds'].items()))
@@ -156,7 +157,8 @@ def median_over_seeds(runs)->dict:
     return out
 
 ABLATION = [('beat only', dict()), ('+ rhythm', dict(rhythm=True)), ('+ P-wave window', dict(rhythm=True, window='pqrst')),
-            ('+ second lead', dict(rhythm=True, window='pqrst', leads=2))]  # cumulative: each adds one thing to the one before
+            ('+ template lead', dict(rhythm=True, window='pqrst', template=True)),
+            ('+ second lead', dict(rhythm=True, window='pqrst', template=True, leads=2))]  # cumulative: each adds one thing to the one before
 
 def task_inter(df, a, res, tmp):
     "DS1 train / held-out DS1 valid (best epoch, thresholds) / DS2 test, median over --seeds; or the --ablation on the first seed."
@@ -172,7 +174,7 @@ def task_inter(df, a, res, tmp):
             except SettingError as e: rows[name] = dict(skipped=str(e), **kw); log(f"[ablation] {name}: skipped ({e})")
         res['inter_ablation'] = dict(base, seed=seeds[0], runs=rows)
         return
-    kw = dict(rhythm=a.rhythm, window=a.window, leads=a.leads)
+    kw = dict(rhythm=a.rhythm, window=a.window, leads=a.leads, template=a.template)
     runs = [run_inter(a, s, tmp, **kw) for s in seeds]
     res['inter'] = dict(base, **kw, seeds=seeds, median=median_over_seeds(runs), runs=runs)
     m = res['inter']['median']
@@ -242,6 +244,16 @@ def task_speed(df, a, res, tmp):
     log(f"[speed] median plain {med(plain)}s, heartai {med(hai)}s: ratio {res['speed']['ratio']} "
         f"(fastai Adam: {res['speed']['ratio_fastai_adam']})")
 
+def apply_recipe(a):
+    "Replace the settings of the task a recipe is made for with the recipe's (heartai.training.RECIPES)."
+    from heartai.training import recipe
+    r = recipe(a.recipe)
+    a.arch, a.bs, a.lr, a.hp = r.get('arch', 'cnn1d'), r['bs'], r['lr'], [f'{k}={json.dumps(v)}' for k, v in (r.get('hp') or {}).items()]
+    if r['split'] == 'interpatient':
+        a.inter_loss, a.inter_channels, a.inter_augment, a.inter_epochs = r['loss'], ','.join(r['channels']), r['augment'], r['epochs']
+        a.rhythm, a.window, a.template, a.leads = r['rhythm'], r['window'], r['template'], r.get('leads', 1)
+    else: a.random_loss, a.random_augment, a.epochs = r.get('loss', 'ce'), r['augment'], r['epochs']
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--tasks', default='random,inter,ptb,speed')
@@ -255,13 +267,16 @@ def main():
     ap.add_argument('--rhythm', action='store_true', help="random and inter: the rhythm side input (RR intervals from the records' R-peaks)")
     ap.add_argument('--window', default='kachuee', help="inter: beat window, kachuee or pqrst[:BEFORE:AFTER]")
     ap.add_argument('--leads', type=int, choices=(1, 2), default=1, help="inter: leads per beat")
-    ap.add_argument('--ablation', action='store_true', help="inter: beat only / + rhythm / + P-wave window / + second lead, on the first seed")
+    ap.add_argument('--template', action='store_true', help="inter: each lead minus its record's median beat as more leads")
+    ap.add_argument('--recipe', help="a recipe of heartai.training.RECIPES: its settings for the tasks it is made for (inter: newpatients, random: random); other flags are ignored for those")
+    ap.add_argument('--ablation', action='store_true', help="inter: beat only / + rhythm / + P-wave window / + template lead / + second lead, on the first seed")
     ap.add_argument('--max-beats', type=int, default=0, help="inter: at most this many beats per part (a quick check only; 0: all)")
     ap.add_argument('--random-loss', default='ce', help="random: the loss (a name in heartai.learner.LOSSES)")
     ap.add_argument('--random-augment', action='store_true', help="random: heartai's default train-time augmentation")
     ap.add_argument('--wd', type=float, default=None, help="random: weight decay (default: fastai's)")
     ap.add_argument('--hp', action='append', default=[], metavar='KEY=VALUE', help="an architecture hyperparameter (repeatable), e.g. width=8")
     a = ap.parse_args()
+    if a.recipe: apply_recipe(a)
     a.arch_kwargs = {k: json.loads(v) for k, v in (h.split('=', 1) for h in a.hp)}
     a.out = a.out or str(OUT.with_name('train_inter_ablation.json') if a.ablation else OUT)
     if not (DATA/'mitdb').is_dir(): log(f"skipped: real data not found at {DATA}"); return 0

@@ -252,12 +252,26 @@ register('data info', "beats per class and per record", cmd_data_info, _info_arg
 
 # %% ../nbs/60_cli.ipynb #cef286f1
 _TRAIN_KEYS = ('data', 'n', 'classes', 'split', 'valid_pct', 'arch', 'epochs', 'lr', 'bs', 'loss', 'channels', 'view', 'pretrained',
-               'augment', 'balance', 'rhythm', 'window', 'leads', 'seed', 'monitor', 'hp', 'recall')
+               'augment', 'balance', 'rhythm', 'template', 'window', 'leads', 'seed', 'monitor', 'hp', 'recall', 'recipe')
 
 def _flag(e)->str:
     "A library `SettingError` ('lr must be ...') as the command line says it ('--lr must be ...')."
     k, sep, rest = str(e).partition(' ')
     return f"--{k.replace('_', '-')}{sep}{rest}"
+
+def _given(argv:list, flag:str)->bool:
+    "Whether `flag` (e.g. '--epochs') is on the command line `argv`, spelt out, abbreviated (argparse allows it) or as `--no-` form."
+    opts = [a.split('=')[0] for a in argv if a.startswith('--') and len(a.split('=')[0]) > 3]
+    return any(f.startswith(o) for o in opts for f in (flag, '--no-' + flag[2:]))
+
+def _apply_recipe(args):
+    "The settings of `--recipe` for every flag not given on the command line (`heartai.training.recipe`)."
+    from heartai.training import recipe, SettingError
+    try: r = recipe(args.recipe)
+    except SettingError as e: raise UsageError(f"--recipe: {e}") from None
+    cli = dict(channels=lambda v: ','.join(v), hp=lambda v: dict(v), lr=str)
+    for k, v in r.items():
+        if not _given(args.argv, '--' + k.replace('_', '-')): setattr(args, k, cli.get(k, lambda v: v)(v))
 
 def _check_train_args(args):
     "Usage errors of `heartai train`, before any data is read."
@@ -293,6 +307,7 @@ def cmd_train(args):
     from heartai.training import train, SettingError
     say = _say(args)
     args.hp, args.recall = _kv(args.hp, '--hp'), _kv(args.recall, '--recall', float)
+    if args.recipe: _apply_recipe(args)
     _check_train_args(args)
     _refuse_existing(Path(args.output).absolute(), args.force, 'train.json', protect=[args.data, args.pretrained])
     _need_input(args.data)
@@ -300,7 +315,7 @@ def cmd_train(args):
         r = train(args.data, args.output, classes=args.classes, split=args.split, valid_pct=args.valid_pct, n=args.n, arch=args.arch,
                   view=args.view, channels=tuple(args.channels.split(',')) if args.channels else None, hp=args.hp, epochs=args.epochs,
                   lr=args.lr, bs=args.bs, loss=args.loss, augment=args.augment, balance=args.balance, pretrained=args.pretrained,
-                  rhythm=args.rhythm, window=args.window, leads=args.leads,
+                  rhythm=args.rhythm, template=args.template, window=args.window, leads=args.leads,
                   freeze_epochs=args.freeze_epochs, monitor=args.monitor, recall=args.recall, seed=args.seed, mlflow=not args.no_mlflow,
                   tracking_uri=args.tracking_uri, experiment=args.experiment, run_name=args.name, register=args.register,
                   params={'cli.' + k: v for k, v in vars(args).items() if k in _TRAIN_KEYS}, command=['heartai', *args.argv],
@@ -336,6 +351,9 @@ def _train_args(t):
     t.add_argument('--augment', action='store_true', help="train-time augmentation")
     t.add_argument('--balance', action='store_true', help="class-balanced sampling")
     _beat_args(t)
+    t.add_argument('--template', action=argparse.BooleanOptionalAction, default=False,
+                   help="also each lead minus its record's median beat (the patient's usual beat; needs records or a table built from them)")
+    t.add_argument('--recipe', help="a measured set of settings (heartai.training.RECIPES: newpatients, random); flags given replace its settings")
     t.add_argument('--pretrained', help="an exported model (or run directory): its body, a new head, fine_tune")
     t.add_argument('--freeze-epochs', type=int, default=1, help="frozen epochs of fine_tune")
     t.add_argument('--monitor', default='recall_macro', help="the metric that picks the best epoch")

@@ -57,7 +57,8 @@ def data_settings(cfg:dict)->dict:
     "How records must be cut for the model: `window` and `leads` (a count) of its training data."
     data = cfg.get('data') or {}
     leads = data.get('leads') or ['lead0']
-    return dict(window=data.get('window') or 'kachuee', leads=leads if isinstance(leads, int) else len(leads))
+    from heartai.data.inputs import recorded_leads   # template leads ('lead0-tmpl') are computed, not cut
+    return dict(window=data.get('window') or 'kachuee', leads=leads if isinstance(leads, int) else len(recorded_leads(leads)))
 
 # %% ../nbs/21_inference.ipynb #03fb1ab2
 def _fold_bn(model):
@@ -95,8 +96,9 @@ PREDICT_BS = 256   # beats per batch of predict: batches this small stay in the 
 
 def _beats_tensor(beats, leads)->torch.Tensor:
     "Beats as a float32 tensor `(n, leads, 187)`, checked against the model's leads."
-    from heartai.data.inputs import beat_array
+    from heartai.data.inputs import beat_array, template_of
     if isinstance(beats, pd.DataFrame): X, _ = beat_array(beats, None if leads == ['lead0'] else leads, source='the beats')
+    elif any(template_of(l) for l in leads): raise ValueError(f"the model compares each beat with its record's median beat (leads {leads}): give it a beats table with a 'record' column, not an array")
     else: X = np.asarray(beats, dtype=np.float32)
     X = np.asarray(X, dtype=np.float32, order='C')
     X = torch.from_numpy(X if X.flags.writeable else X.copy())
@@ -181,7 +183,8 @@ def predict_table(model,              # a model from `heartai.learner.load_ecg_m
     cfg = model.heartai_config
     vocab = [str(v) for v in cfg['vocab']]
     logits = predict_logits(model, df, bs=bs, progress=progress)
-    quality = beat_quality(_beats_tensor(df, list((cfg.get('data') or {}).get('leads') or ['lead0'])).numpy())
+    from heartai.data.inputs import recorded_leads   # a template lead is no signal of its own: a record of one beat gives zeros
+    quality = beat_quality(_beats_tensor(df, recorded_leads((cfg.get('data') or {}).get('leads'))).numpy())
     out = pd.DataFrame({'record': df['record'].astype(str).to_numpy() if 'record' in df.columns else '', 'beat': np.arange(len(df))})
     if 'rpeak' in df.columns:
         out['rpeak'] = df['rpeak'].to_numpy()

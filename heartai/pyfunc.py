@@ -11,6 +11,7 @@ import mlflow
 from mlflow.pyfunc import PythonModel
 import heartai
 from .core import sha256, SAMPLE_COLS, BEAT_LEN
+from .data.inputs import recorded_leads
 from .models.load import ModelFileError, load_ecg_model, read_model_config   # fastai-free: serving needs no training stack
 from .inference import predict_table, operating_point
 
@@ -21,11 +22,11 @@ __all__ = ['MODEL_CODE', 'CODE_NAME', 'LOADER', 'input_columns', 'output_columns
 # %% ../nbs/41_pyfunc.ipynb #b998534c
 def input_columns(cfg:dict, # an exported model's config (`read_model_config`, or `model.heartai_config`)
                  )->list:
-    "The columns a model takes: the sample columns of its leads, then its rhythm columns (if any)."
+    "The columns a model takes: the sample columns of its recorded leads, its rhythm columns (if any), `record` (template leads)."
     data = cfg.get('data') or {}
-    leads = list(data.get('leads') or ['lead0'])
+    leads = recorded_leads(data.get('leads'))
     beats = SAMPLE_COLS if leads == ['lead0'] else [f'{l}_{i}' for l in leads for i in range(BEAT_LEN)]
-    return beats + list((data.get('rhythm') or {}).get('cols') or [])
+    return beats + list((data.get('rhythm') or {}).get('cols') or []) + (['record'] if leads != list(data.get('leads') or ['lead0']) else [])
 
 def output_columns(cfg:dict, decision:bool=False)->list:
     "The columns of a model's predictions: a probability per class (`prob_<class>`), and `decision` at its operating point."
@@ -37,14 +38,15 @@ def model_signature(cfg:dict, decision:bool=False):
     from mlflow.models import ModelSignature
     from mlflow.types import Schema, ColSpec
     outs = [ColSpec('double', c) for c in output_columns(cfg)] + ([ColSpec('string', 'decision')] if decision else [])
-    return ModelSignature(Schema([ColSpec('double', c) for c in input_columns(cfg)]), Schema(outs))
+    return ModelSignature(Schema([ColSpec('string' if c == 'record' else 'double', c) for c in input_columns(cfg)]), Schema(outs))
 
 def input_example(cfg:dict, df:pd.DataFrame=None, n:int=2)->pd.DataFrame:
     "`n` rows of `df`'s input columns (default: flat beats with the training mean of every rhythm feature)."
     cols = input_columns(cfg)
-    if df is not None and set(cols) <= set(df.columns) and len(df): return df[cols].iloc[:n].astype('float64').reset_index(drop=True)
+    if df is not None and set(cols) <= set(df.columns) and len(df):
+        return df[cols].iloc[:n].astype({c: str if c == 'record' else 'float64' for c in cols}).reset_index(drop=True)
     means = dict(zip(*[((cfg.get('data') or {}).get('rhythm') or {}).get(k) or [] for k in ('cols', 'mean')]))
-    return pd.DataFrame({c: np.full(n, float(means.get(c, 0.))) for c in cols})
+    return pd.DataFrame({c: np.full(n, 'r0') if c == 'record' else np.full(n, float(means.get(c, 0.))) for c in cols})
 
 # %% ../nbs/41_pyfunc.ipynb #b14a7306
 class HeartaiModel(PythonModel):

@@ -14,8 +14,8 @@ import heartai
 from .outputs import staged_dir, write_json
 
 # %% auto #0
-__all__ = ['SettingError', 'resolve_inputs', 'check_settings', 'build_learner', 'fit', 'eval_data', 'summary_metrics',
-           'evaluate_run', 'split_roles', 'TrainRun', 'train']
+__all__ = ['RECIPES', 'SettingError', 'resolve_inputs', 'check_settings', 'build_learner', 'fit', 'eval_data', 'summary_metrics',
+           'evaluate_run', 'split_roles', 'TrainRun', 'train', 'recipe']
 
 # %% ../nbs/22_training.ipynb #424221ed
 class SettingError(ValueError):
@@ -68,6 +68,7 @@ def build_learner(df:pd.DataFrame,    # labelled beats
                   monitor:str='recall_macro', # the metric that picks the best epoch
                   path='.',           # the loaders' path
                   rhythm=None,        # rhythm side input: None/False (beat only), True (every rhythm column) or a list of columns
+                  template:bool=False,# each lead minus its record's median beat as more leads (`heartai.data.inputs`; needs the record column)
                   **hp,               # hyperparameters of the architecture
                  ):
     "The seeded loaders and learner of a training run."
@@ -79,6 +80,7 @@ def build_learner(df:pd.DataFrame,    # labelled beats
     from heartai.data.load import table_leads
     side = {'rhythm': rhythm} if rhythm else {}   # beat-only loaders are built exactly as before side inputs existed
     if table_leads(df): side['leads'] = table_leads(df)   # a two-lead table (`leads=2`): both leads as channels
+    if template: side['template'] = True
     try: dls = ECGDataLoaders.from_df(df, splits=(splits[0], splits[1]), split_protocol=getattr(splits, 'protocol', None) or None, bs=bs,
                                       channels=channels, view=view, classes=classes, seed=seed, augment=augment, balance=balance, path=path, **side)
     except TypeError as e:
@@ -282,6 +284,7 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
           epochs:int=5, lr='auto', bs:int=128, loss:str='ce', # training: epochs, learning rate (or 'auto'), batch size, loss
           augment:bool=False, balance:bool=False, # train-time augmentation; class-balanced sampling
           rhythm=False,            # rhythm side input: False (beat only), True (every rhythm column) or a list of columns
+          template:bool=False,     # also every lead minus its record's median beat (a patient's own usual beat; needs records)
           window='kachuee',        # beat window of records: 'kachuee' or 'pqrst[:before:after]'
           leads:int=1,             # leads of records: 1 or 2
           pretrained=None,         # an exported model (or run directory): its body, a new head, `fine_tune`
@@ -304,14 +307,14 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
     t0, say = time.time(), (print if progress else (lambda *a: None))
     settings = dict(data=str(data) if not isinstance(data, pd.DataFrame) else 'DataFrame', n=n, classes=classes, split=split, valid_pct=valid_pct,
                     arch=arch, epochs=epochs, lr=lr, bs=bs, loss=loss, channels=channels, view=view, pretrained=pretrained, augment=augment,
-                    balance=balance, rhythm=rhythm, window=window, leads=leads, seed=seed, monitor=monitor, hp=hp or {}, recall=recall or {})
+                    balance=balance, rhythm=rhythm, template=template, window=window, leads=leads, seed=seed, monitor=monitor, hp=hp or {}, recall=recall or {})
     inputs = [data if isinstance(data, (str, Path)) else None, pretrained]   # never written over, even with `overwrite`
     with staged_dir(out, overwrite, 'train.json', protect=inputs) as tmp:
         df, splits, classes, test = _load(data, splits, classes, split, valid_pct, seed, n, window, leads, progress)
         kind = _kind(data)
         arch, view, channels = resolve_inputs(arch, view, channels, pretrained)
         learn = build_learner(df, splits, classes, arch, view, channels, bs=bs, loss=loss, augment=True if augment else None, balance=balance,
-                              pretrained=pretrained, seed=seed, runs_dir=tmp/'checkpoints', monitor=monitor, path=tmp, rhythm=rhythm, **(hp or {}))
+                              pretrained=pretrained, seed=seed, runs_dir=tmp/'checkpoints', monitor=monitor, path=tmp, rhythm=rhythm, template=template, **(hp or {}))
         _check_recall(recall, list(learn.dls.vocab)); _check_monitor(learn, monitor)
         _say_setup(say, df, kind, data, learn, splits, test, pretrained)
         tracked = track(learn, experiment, run_name=run_name or Path(out).name, tracking_uri=tracking_uri,
@@ -327,6 +330,23 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
         info = dict(format='heartai-train/1', heartai_version=heartai.__version__, created=datetime.now().isoformat(timespec='seconds'),
                     command=command, data=_data_info(data, kind, df, classes, learn, splits, 0 if test is None else len(test)),
                     arch=learn.arch, arch_kwargs=learn.arch_kwargs, channels=list(channels), view=view, lr=used_lr, lr_found=lr == 'auto', epochs=epochs, bs=bs,
-                    loss=loss, pretrained=pretrained, seconds=round(time.time() - t0, 1), mlflow=mlflow_run)
+                    loss=loss, pretrained=pretrained, seconds=round(time.time() - t0, 1), mlflow=mlflow_run, settings=settings)
         write_json(tmp/'train.json', info)
     return TrainRun(Path(out), info, metrics, rep, learn)
+
+# %% ../nbs/22_training.ipynb #45a9ed97
+RECIPES = dict(
+    newpatients=dict(split='interpatient', arch='cnn1d', loss='focal', channels=('raw', 'd1'), augment=True, rhythm=True,
+                     template=True, window='pqrst', epochs=8, lr=3e-3, bs=256),   # bench_train.py --tasks inter --recipe newpatients
+    random=dict(split='random', arch='cnn1d', hp={'width': 12}, augment=True, epochs=30, lr=3e-3, bs=256),  # bench_train.py --tasks random --recipe random
+)  # name -> `train` settings
+
+def recipe(name:str,    # a name in `RECIPES`
+           **overrides, # `train` settings that replace the recipe's
+          )->dict:
+    "The `train` settings of the recipe `name`, with `overrides` replacing any of them."
+    import copy, inspect
+    if name not in RECIPES: raise SettingError(f"recipe {name!r} is not one of heartai's recipes {list(RECIPES)}")
+    bad = [k for k in overrides if k not in inspect.signature(train).parameters]
+    if bad: raise SettingError(f"recipe {name!r}: {bad[0]!r} is not a setting of train")
+    return {**copy.deepcopy(RECIPES[name]), **overrides}

@@ -223,6 +223,22 @@ def test_rhythm_pqrst_two_lead_model_predicts_records_as_trained(tmp_path, env):
                "the model takes rhythm features", 1)
     error_line(cli('train', '--window', 'qrs', '-o', tmp_path/'x', env=env, cwd=tmp_path, ok=False), "--window: window must be", 2)
 
+def test_recipe_newpatients_template_model_predicts_records_as_trained(tmp_path, env):
+    import numpy as np, pandas as pd
+    from heartai.data.physionet import DS1, DS2
+    write_records(tmp_path/'mit', DS1[:6] + DS2[:2], n_beats=40)
+    cli('train', '--recipe', 'newpatients', '--data', tmp_path/'mit', '--epochs', 1, *TINY, '--no-mlflow', '-q', '-o', tmp_path/'run',
+        env=env, cwd=tmp_path)   # flags given replace the recipe's (epochs, hp, lr); the rest come from it
+    s = json.loads((tmp_path/'run'/'train.json').read_text())['settings']
+    assert (s['split'], s['loss'], s['bs'], s['epochs'], s['augment'], s['template'], s['hp']['width']) == ('interpatient', 'focal', 256, 1, True, True, 8), s
+    cfg = json.loads((tmp_path/'run'/'model'/'config.json').read_text())
+    assert cfg['data']['leads'] == ['lead0', 'lead0-tmpl'] and cfg['data']['window'] == 'pqrst:0.25:0.45' and cfg['data']['rhythm']['cols']
+    cli('predict', tmp_path/'run', tmp_path/'mit', '-o', tmp_path/'p.csv', '-q', env=env, cwd=tmp_path)
+    p, ev = pd.read_csv(tmp_path/'p.csv'), np.load(tmp_path/'run'/'eval.npz')
+    z = ev['test_logits']; probs = np.exp(z - z.max(1, keepdims=True)); probs /= probs.sum(1, keepdims=True)
+    assert np.allclose(p[p.record.astype(str).isin(DS2[:2])][PROBS].to_numpy(), probs, atol=1e-4)   # each record compared with its own median beat
+    error_line(cli('train', '--recipe', 'best', '-o', tmp_path/'x', env=env, cwd=tmp_path, ok=False), "--recipe: recipe 'best' is not one of", 2)
+
 def test_predict_beats_files_and_thresholds(trained, tmp_path, env):
     import numpy as np, pandas as pd
     from heartai.core import synth_beats, SAMPLE_COLS

@@ -12,7 +12,8 @@ from torch import Tensor
 from ..core import BEAT_LEN, SAMPLE_COLS
 
 # %% auto #0
-__all__ = ['CHANNELS', 'VIEWS', 'lead_columns', 'beat_array', 'rhythm_columns', 'side_array', 'rhythm_inputs', 'check_channels',
+__all__ = ['TEMPLATE_SUFFIX', 'CHANNELS', 'VIEWS', 'lead_columns', 'beat_array', 'template_of', 'recorded_leads',
+           'minus_record_median', 'record_ids', 'rhythm_columns', 'side_array', 'rhythm_inputs', 'check_channels',
            'derivative_scales', 'stack_channels', 'grid_view', 'gaf_view', 'recurrence_view', 'check_view',
            'view_function']
 
@@ -37,6 +38,7 @@ def lead_columns(df:pd.DataFrame, # a beats table
     found = _lead_sets(df)
     if leads:
         leads = [leads] if isinstance(leads, str) else list(leads)
+        if 'lead0' not in found and all(c in df.columns for c in SAMPLE_COLS): found = {'lead0': SAMPLE_COLS, **found}  # a one-lead table's lead
         missing = [l for l in leads if l not in found]
         if missing: raise ValueError(f"{source}: no sample columns '{missing[0]}_0'..'{missing[0]}_{BEAT_LEN-1}' for lead {missing[0]!r}; leads found: {list(found)}")
         return {l: found[l] for l in leads}
@@ -48,11 +50,13 @@ def lead_columns(df:pd.DataFrame, # a beats table
 
 # %% ../../nbs/03a_data.inputs.ipynb #b5e18ad8
 def beat_array(df:pd.DataFrame, # a beats table, one or several leads
-               leads=None,      # lead names to use (multi-lead tables)
+               leads=None,      # lead names to use (multi-lead tables); `'<lead>-tmpl'`: that lead minus its record's median beat
                source:str='df', # what to call the table in error messages
               )->tuple:
     "The beats of `df` as float32 `(n, leads, 187)` and the lead names; a clear error for missing or non-finite samples."
-    cols = lead_columns(df, leads, source)
+    leads = [leads] if isinstance(leads, str) else leads
+    base = list(dict.fromkeys(template_of(l) or l for l in leads)) if leads and any(map(template_of, leads)) else leads
+    cols = lead_columns(df, base, source)
     try: X = np.ascontiguousarray(np.stack([df[cs].to_numpy(dtype=np.float32) for cs in cols.values()], 1))  # row-major: a beat is one block
     except (ValueError, TypeError) as e: raise ValueError(f"{source}: sample columns must be numbers: {e}") from None
     bad = ~np.isfinite(X)
@@ -60,7 +64,40 @@ def beat_array(df:pd.DataFrame, # a beats table, one or several leads
         i, l, j = np.argwhere(bad)[0]
         col = list(cols.values())[l][j]
         raise ValueError(f"{source}: sample {X[i, l, j]} is not a finite number (row {i}, column {col!r}); {int(bad.any((1, 2)).sum())} beats have such values")
-    return X, [l or 'lead0' for l in cols]
+    names = [l or 'lead0' for l in cols]
+    if base is leads: return X, names
+    D = minus_record_median(X, record_ids(df, leads, source))
+    return np.ascontiguousarray(np.stack([D[:, names.index(template_of(l))] if template_of(l) else X[:, names.index(l)] for l in leads], 1)), list(leads)
+
+# %% ../../nbs/03a_data.inputs.ipynb #259fa38b
+TEMPLATE_SUFFIX = '-tmpl'  # lead '<lead>-tmpl': that lead minus the median beat of the beat's record
+
+def template_of(lead:str)->str|None:
+    "The lead a template lead is computed from (`'lead0-tmpl'` -> `'lead0'`); None for a recorded lead."
+    return lead[:-len(TEMPLATE_SUFFIX)] if isinstance(lead, str) and lead.endswith(TEMPLATE_SUFFIX) and len(lead) > len(TEMPLATE_SUFFIX) else None
+
+def recorded_leads(leads)->list:
+    "The recorded leads among `leads` (template leads left out): what records must be cut with."
+    return [l for l in (leads or ['lead0']) if not template_of(l)]
+
+# %% ../../nbs/03a_data.inputs.ipynb #3ac3f04d
+def minus_record_median(X:np.ndarray, # beats `(n, leads, samples)`
+                        records,      # the record of each beat, `(n,)`
+                       )->np.ndarray:
+    "Each beat minus the median beat of its record, lead by lead (float32)."
+    out = np.empty(X.shape, np.float32)
+    for idx in pd.Series(np.asarray(records)).groupby(np.asarray(records), sort=False).indices.values():
+        out[idx] = X[idx] - np.median(X[idx], axis=0)
+    return out
+
+def record_ids(df:pd.DataFrame, leads:list, source:str='df')->np.ndarray:
+    "The `record` column of `df`, which template leads need; a clear error when it is missing or has gaps."
+    if 'record' not in df.columns:
+        raise ValueError(f"{source} has no 'record' column, which the template leads {[l for l in leads if template_of(l)]} need (each beat is "
+                         "compared with its record's median beat): give WFDB records or a beats table built from them (beats_from_records)")
+    r = df['record']
+    if r.isna().any(): raise ValueError(f"{source}: row {int(np.flatnonzero(r.isna().to_numpy())[0])} has no record, which the template leads need")
+    return r.astype(str).to_numpy()
 
 # %% ../../nbs/03a_data.inputs.ipynb #ba76997f
 def _rhythm_cols()->dict:
