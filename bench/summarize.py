@@ -110,13 +110,15 @@ def main():
                 f"heartai with fastai's Adam {sp['median_heartai_fastai_adam']} s: ratio {sp['ratio_fastai_adam']}", ""]
 
     for p in sorted(RES.glob('train*.json')):
-        r = (load(p.name) or {}).get('inter')
+        whole = load(p.name) or {}
+        r, rec = whole.get('inter'), (whole.get('args') or {}).get('recipe')
         if not isinstance(r, dict) or 'median' not in r: continue
         m, seeds = r['median'], r['seeds']
         q = lambda d: ' · '.join(f"{d[c]:.3f}" for c in 'NSVF' if c in d)
         out += [f"## New patients: DS1 → DS2, median of seeds {seeds} (`{p.name}`)", "",
                 f"- {r['protocol']}; {r['arch']} {r.get('arch_kwargs') or ''}, loss {r['loss']}, channels {r['channels']}, augment {r['augment']}, "
-                f"{r['epochs']} epochs; rhythm {r.get('rhythm')}, window {r.get('window')}, leads {r.get('leads')}",
+                f"{r['epochs']} epochs; rhythm {r.get('rhythm')}, window {r.get('window')}, leads {r.get('leads')}, template lead {r.get('template', False)}"
+                + (f" (recipe `{rec}`: `heartai train --recipe {rec}`)" if rec else ''),
                 f"- DS2 recall N · S · V · F {q(m['test_recall'])}; precision {q(m['test_precision'])}; F1 over N,S,V,F {m['test_f1_nsvf']:.3f}"]
         for c, d in m.get('fitted_thresholds', {}).items():
             out += [f"- {c}: threshold fitted on valid for recall {d.get('target')}: recall {d.get('valid_recall', float('nan')):.3f} on valid → "

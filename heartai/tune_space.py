@@ -15,7 +15,7 @@ __all__ = ['TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_
 
 # %% ../nbs/51_tune.space.ipynb #476a26e8
 TRIAL_DEFAULTS = dict(arch='cnn1d', lr=3e-3, bs=64, loss='ce', augment=None, channels='raw', view=None, balance=False, wd=None,
-                      rhythm=False, window='kachuee', leads=1)
+                      rhythm=False, window='kachuee', leads=1, template=False)
 SAMPLERS = ('loguniform', 'uniform', 'randint')  # sampler tables a space may use
 
 def _scalar(v): return v is None or isinstance(v, (bool, numbers.Number, str))
@@ -65,10 +65,10 @@ def _check_numbers(space, source):
             except SettingError as e: raise ValueError(f"{source}: {e}") from None
 
 def _check_settings(space, source):
-    "Check the training settings of `space`: archs, views, losses, channels, rhythm, window, leads; returns the archs."
+    "Check the training settings of `space`: archs, views, losses, channels, rhythm, window, leads, template; returns the archs."
     from heartai.data.transforms import check_channels, VIEWS
     from heartai.data.physionet import window_spec, RHYTHM_COLS
-    for k in ('arch', 'view', 'loss', 'channels', 'augment', 'balance', 'rhythm', 'window', 'leads'):
+    for k in ('arch', 'view', 'loss', 'channels', 'augment', 'balance', 'rhythm', 'window', 'leads', 'template'):
         if _options(space, k) is None: raise ValueError(f"{source}: {k} cannot be sampled from a range; give a value or a list")
     archs = _options(space, 'arch')
     for a in archs:
@@ -89,6 +89,8 @@ def _check_settings(space, source):
         except ValueError as e: raise ValueError(f"{source}: window: {e}") from None
     for n in _options(space, 'leads'):
         if n not in (1, 2) or isinstance(n, bool): raise ValueError(f"{source}: leads: {n!r} is not 1 or 2")
+    for t in _options(space, 'template'):
+        if not isinstance(t, bool): raise ValueError(f"{source}: template: {t!r} is not true or false")
     _check_numbers(space, source)
     if not any(v is None or get_arch(a).takes(v) for a in archs for v in _options(space, 'view')):
         raise ValueError(f"{source}: no arch in {archs} fits a view in {_options(space, 'view')}: 1D archs need view '1d', "
@@ -117,7 +119,7 @@ def _check_hyper(space, archs, source):
 def check_space(space:dict,             # a search space
                 source:str='search space', # where it came from, for error messages
                )->dict:
-    "Validate `space` (samplers, archs, views, losses, channels, rhythm, window, leads, arch hyperparameters); returns it."
+    "Validate `space` (samplers, archs, views, losses, channels, rhythm, window, leads, template, arch hyperparameters); returns it."
     if not isinstance(space, dict) or not space: raise ValueError(f"{source}: a search space must be a non-empty dict, got {space!r}")
     for k, v in space.items():
         if not isinstance(k, str) or not k: raise ValueError(f"{source}: keys must be names, got {k!r}")
