@@ -1,0 +1,89 @@
+#!/usr/bin/env python
+"""Choose the new-patients recipe without DS2: patient-wise k-fold cross-validation inside MIT-BIH DS1 (issue 14).
+
+The DS1 records (paced ones left out) are split into --k folds by record (StratifiedGroupKFold: no patient in two
+folds). Each candidate is trained k times, on the other folds, and scores its held-out fold with the weights of the
+*last* epoch (nothing is chosen on the fold that scores it). The out-of-fold predictions of all DS1 beats are pooled and
+scored once per candidate: macro F1 over N, S, V, F and the per-class recall and precision. DS2 is never read.
+
+Candidates (cumulative, as the ablation): rhythm features (the Kachuee window); + template lead; + P-wave window (the
+`newpatients` recipe). All share the recipe's loss, channels, augmentation, epochs, lr and batch size.
+
+Results go to bench/results/select_ds1_cv.json. Needs ../shared/data; exits 0 with a message if absent.
+MIT-BIH: Moody & Mark (2001), PhysioNet (Goldberger et al. 2000), ODC-By."""
+import argparse, os, sys, tempfile, time
+from pathlib import Path
+from _results import write_json
+import numpy as np, torch
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get('HEARTAI_SHARED_DATA', ROOT.parent/'shared'/'data'))
+OUT = ROOT/'bench'/'results'/'select_ds1_cv.json'
+CANDIDATES = [('rhythm (Kachuee window)', dict(window='kachuee', template=False)),
+              ('+ template lead', dict(window='kachuee', template=True)),
+              ('+ P-wave window (newpatients recipe)', dict(window='pqrst', template=True))]
+
+def log(*a): print(*a, flush=True)
+
+def ds1_beats(window):
+    "The DS1 beats (paced records left out, as in the inter-patient split) cut with `window`, with the rhythm columns."
+    from heartai.data.physionet import beats_from_records, DS1
+    df = beats_from_records(DATA/'mitdb', window=window, progress=False)
+    return df[df.record.astype(str).isin(DS1)].reset_index(drop=True)
+
+def oof_scores(y, p)->dict:
+    "Macro F1 over N, S, V, F and per-class recall and precision of pooled out-of-fold decisions."
+    from sklearn import metrics as skm
+    labels = [0, 1, 2, 3]
+    rec = skm.recall_score(y, p, labels=labels, average=None, zero_division=0)
+    prec = skm.precision_score(y, p, labels=labels, average=None, zero_division=0)
+    return dict(f1_nsvf=float(skm.f1_score(y, p, labels=labels, average='macro', zero_division=0)),
+                recall=dict(zip('NSVF', map(float, rec))), precision=dict(zip('NSVF', map(float, prec))))
+
+def run_candidate(kw, r, a, tmp):
+    "Out-of-fold decisions of one candidate over the DS1 beats, and the folds' records."
+    from heartai.data.physionet import split_patient_kfold
+    from heartai.training import build_learner, fit
+    df = ds1_beats(kw['window'])
+    y, pred, folds = df.target.to_numpy(), np.full(len(df), -1), []
+    for fold in range(a.k):
+        s = split_patient_kfold(df, k=a.k, fold=fold, seed=a.split_seed, three_way=False)
+        folds.append(sorted(set(df.record.iloc[s.valid].astype(str))))
+        learn = build_learner(df, s, 'mitbih', r['arch'], channels=r['channels'], bs=r['bs'], loss=r['loss'], augment=r['augment'],
+                              seed=a.seed, runs_dir=tmp/'runs', rhythm=r['rhythm'], template=kw['template'], load_best=False)
+        t = time.perf_counter(); fit(learn, r['epochs'], r['lr'], quiet=True)
+        with learn.no_bar(): probs, _ = learn.get_preds()
+        pred[s.valid] = probs.argmax(1).numpy()
+        log(f"  fold {fold} ({', '.join(folds[-1])}): {time.perf_counter() - t:.0f} s")
+    return y, pred, folds
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--k', type=int, default=4, help="patient folds of DS1")
+    ap.add_argument('--seed', type=int, default=0, help="training seed"); ap.add_argument('--split-seed', type=int, default=0)
+    ap.add_argument('--out', default=str(OUT))
+    a = ap.parse_args()
+    if not (DATA/'mitdb').is_dir(): log(f"skipped: real data not found at {DATA}"); return 0
+    from heartai.training import recipe
+    r = recipe('newpatients')
+    res = dict(protocol=f"patient-wise {a.k}-fold cross-validation inside MIT-BIH DS1 (paced records left out; StratifiedGroupKFold by "
+                        f"record, seed {a.split_seed}); each fold scored by the last epoch of a model trained on the other folds; "
+                        "out-of-fold decisions pooled; DS2 never read",
+               shared=dict(recipe={k: v for k, v in r.items() if k not in ('window', 'template', 'split')}), seed=a.seed,
+               machine=dict(cpus=os.cpu_count(), torch=torch.__version__, threads=torch.get_num_threads()),
+               started=time.strftime('%Y-%m-%d %H:%M:%S'), candidates={})
+    tmp = Path(tempfile.mkdtemp(prefix='heartai-select-'))
+    for name, kw in CANDIDATES:
+        log(f"[{name}]")
+        y, p, folds = run_candidate(kw, r, a, tmp)
+        res['candidates'][name] = dict(settings=kw, folds=folds, n_beats=int(len(y)), **oof_scores(y, p))
+        c = res['candidates'][name]
+        log(f"[{name}] DS1 out-of-fold F1 N,S,V,F {c['f1_nsvf']:.4f}  recall {c['recall']}  precision {c['precision']}")
+        write_json(Path(a.out), res)
+    best = max(res['candidates'], key=lambda n: res['candidates'][n]['f1_nsvf'])
+    res['chosen'] = best
+    write_json(Path(a.out), res)
+    log(f"chosen on DS1 alone: {best}; results: {a.out}")
+    return 0
+
+if __name__ == '__main__': sys.exit(main())
