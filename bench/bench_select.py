@@ -7,7 +7,7 @@ folds). Each candidate is trained k times, on the other folds, and scores its he
 scored once per candidate: macro F1 over N, S, V, F and the per-class recall and precision. DS2 is never read.
 
 Candidates (cumulative, as the ablation): rhythm features (the Kachuee window); + template lead; + P-wave window (the
-`newpatients` recipe). All share the recipe's loss, channels, augmentation, epochs, lr and batch size.
+`newpatients` recipe); + second lead. All share the recipe's loss, channels, augmentation, epochs, lr and batch size.
 
 Results go to bench/results/select_ds1_cv.json. Needs ../shared/data; exits 0 with a message if absent.
 MIT-BIH: Moody & Mark (2001), PhysioNet (Goldberger et al. 2000), ODC-By."""
@@ -21,14 +21,15 @@ DATA = Path(os.environ.get('HEARTAI_SHARED_DATA', ROOT.parent/'shared'/'data'))
 OUT = ROOT/'bench'/'results'/'select_ds1_cv.json'
 CANDIDATES = [('rhythm (Kachuee window)', dict(window='kachuee', template=False)),
               ('+ template lead', dict(window='kachuee', template=True)),
-              ('+ P-wave window (newpatients recipe)', dict(window='pqrst', template=True))]
+              ('+ P-wave window (newpatients recipe)', dict(window='pqrst', template=True)),
+              ('+ second lead', dict(window='pqrst', template=True, leads=2))]
 
 def log(*a): print(*a, flush=True)
 
-def ds1_beats(window):
+def ds1_beats(window, leads=1):
     "The DS1 beats (paced records left out, as in the inter-patient split) cut with `window`, with the rhythm columns."
     from heartai.data.physionet import beats_from_records, DS1
-    df = beats_from_records(DATA/'mitdb', window=window, progress=False)
+    df = beats_from_records(DATA/'mitdb', window=window, leads=leads, progress=False)
     return df[df.record.astype(str).isin(DS1)].reset_index(drop=True)
 
 def oof_scores(y, p)->dict:
@@ -44,7 +45,7 @@ def run_candidate(kw, r, a, tmp):
     "Out-of-fold decisions of one candidate over the DS1 beats, and the folds' records."
     from heartai.data.physionet import split_patient_kfold
     from heartai.training import build_learner, fit
-    df = ds1_beats(kw['window'])
+    df = ds1_beats(kw['window'], kw.get('leads', 1))
     y, pred, folds = df.target.to_numpy(), np.full(len(df), -1), []
     for fold in range(a.k):
         s = split_patient_kfold(df, k=a.k, fold=fold, seed=a.split_seed, three_way=False)
