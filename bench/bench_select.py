@@ -6,8 +6,8 @@ folds). Each candidate is trained k times, on the other folds, and scores its he
 *last* epoch (nothing is chosen on the fold that scores it). The out-of-fold predictions of all DS1 beats are pooled and
 scored once per candidate: macro F1 over N, S, V, F and the per-class recall and precision. DS2 is never read.
 
-Candidates (cumulative, as the ablation): rhythm features (the Kachuee window); + template lead; + P-wave window (the
-`newpatients` recipe); + second lead. All share the recipe's loss, channels, augmentation, epochs, lr and batch size.
+Candidates (cumulative, as the ablation): rhythm features (the Kachuee window); + template lead; + P-wave window;
++ second lead. The best by DS1 alone is heartai's `newpatients` recipe. All share the recipe's loss, channels, augmentation, epochs, lr and batch size.
 
 Results go to bench/results/select_ds1_cv.json. Needs ../shared/data; exits 0 with a message if absent.
 MIT-BIH: Moody & Mark (2001), PhysioNet (Goldberger et al. 2000), ODC-By."""
@@ -21,7 +21,7 @@ DATA = Path(os.environ.get('HEARTAI_SHARED_DATA', ROOT.parent/'shared'/'data'))
 OUT = ROOT/'bench'/'results'/'select_ds1_cv.json'
 CANDIDATES = [('rhythm (Kachuee window)', dict(window='kachuee', template=False)),
               ('+ template lead', dict(window='kachuee', template=True)),
-              ('+ P-wave window (newpatients recipe)', dict(window='pqrst', template=True)),
+              ('+ P-wave window', dict(window='pqrst', template=True)),
               ('+ second lead', dict(window='pqrst', template=True, leads=2))]
 
 def log(*a): print(*a, flush=True)

@@ -115,7 +115,7 @@ def main():
         if not isinstance(r, dict) or 'median' not in r: continue
         m, seeds = r['median'], r['seeds']
         q = lambda d: ' · '.join(f"{d[c]:.3f}" for c in 'NSVF' if c in d)
-        out += [f"## New patients: DS1 → DS2, median of seeds {seeds} (`{p.name}`)", "",
+        out += [f"## New patients: DS1 → DS2, median of seeds {seeds} (`{p.name}`)", ""] + ([f"- {whole['note']}"] if whole.get('note') else []) + ["",
                 f"- {r['protocol']}; {r['arch']} {r.get('arch_kwargs') or ''}, loss {r['loss']}, channels {r['channels']}, augment {r['augment']}, "
                 f"{r['epochs']} epochs; rhythm {r.get('rhythm')}, window {r.get('window')}, leads {r.get('leads')}, template lead {r.get('template', False)}"
                 + (f" (recipe `{rec}`: `heartai train --recipe {rec}`)" if rec else ''),
@@ -126,6 +126,15 @@ def main():
         for x in r['runs']:
             out += [f"- seed {x['seed']}: DS2 recall {q(x['test']['recall'])}, precision {q(x['test']['precision'])}, F1 N,S,V,F {x['test_f1_nsvf']:.3f}"]
         out += [""]
+
+    sel = load('select_ds1_cv.json')
+    if sel and sel.get('candidates'):
+        q = lambda d: ' · '.join(f"{d[c]:.3f}" for c in 'NSVF' if c in d)
+        out += ["## Choosing the new-patients recipe on DS1 alone (`bench_select.py` → `select_ds1_cv.json`)", "",
+                f"- {sel['protocol']}; shared settings {sel['shared']['recipe']}, seed {sel['seed']}", "",
+                "| candidate | DS1 out-of-fold recall N · S · V · F | precision N · S · V · F | F1 over N,S,V,F |", "|---|---|---|---|"]
+        out += [f"| {n}{' (**chosen**)' if n == sel.get('chosen') else ''} | {q(c['recall'])} | {q(c['precision'])} | {c['f1_nsvf']:.3f} |"
+                for n, c in sel['candidates'].items()] + [""]
 
     ab = (load('train_inter_ablation.json') or {}).get('inter_ablation')
     out += ["## New patients: DS1 → DS2 ablation (`bench_train.py --tasks inter --ablation` → `train_inter_ablation.json`)", ""]

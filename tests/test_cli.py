@@ -232,7 +232,7 @@ def test_recipe_newpatients_template_model_predicts_records_as_trained(tmp_path,
     s = json.loads((tmp_path/'run'/'train.json').read_text())['settings']
     assert (s['split'], s['loss'], s['bs'], s['epochs'], s['augment'], s['template'], s['hp']['width']) == ('interpatient', 'focal', 256, 1, True, True, 8), s
     cfg = json.loads((tmp_path/'run'/'model'/'config.json').read_text())
-    assert cfg['data']['leads'] == ['lead0', 'lead0-tmpl'] and cfg['data']['window'] == 'pqrst:0.25:0.45' and cfg['data']['rhythm']['cols']
+    assert cfg['data']['leads'] == ['lead0', 'lead0-tmpl'] and cfg['data']['window'] == 'kachuee' and cfg['data']['rhythm']['cols']
     cli('predict', tmp_path/'run', tmp_path/'mit', '-o', tmp_path/'p.csv', '-q', env=env, cwd=tmp_path)
     p, ev = pd.read_csv(tmp_path/'p.csv'), np.load(tmp_path/'run'/'eval.npz')
     z = ev['test_logits']; probs = np.exp(z - z.max(1, keepdims=True)); probs /= probs.sum(1, keepdims=True)
