@@ -15,10 +15,10 @@ prints a table and writes JSON (default bench/results/loader.json; an existing f
 
     .venv/bin/python bench/bench_loader.py [--n 87000] [--bs 256] [--device cpu] [--overwrite]
 """
-import argparse, os, platform, statistics, sys, time
+import argparse, os, platform, statistics, time
 from functools import partial
 from pathlib import Path
-from _results import write_json
+from _results import write_json, claim_output
 import numpy as np, torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -69,8 +69,7 @@ def main(argv=None):
     p.add_argument('--threads', type=int, default=None, help='torch.set_num_threads (default: leave torch\'s default)')
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
-    out = Path(a.out)
-    if out.exists() and not a.overwrite: sys.exit(f"{out} exists; pass --overwrite to replace it")
+    out = claim_output(a.out, a.overwrite)
     device = pick_device(a.device)
     load0 = os.getloadavg()[0]   # other work on the machine skews timings: recorded with the results
 

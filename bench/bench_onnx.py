@@ -19,9 +19,9 @@ Results go to bench/results/onnx.json (an existing file is kept unless --overwri
 
     .venv/bin/python bench/bench_onnx.py [--n 50000] [--repeats 3] [--threads 2] [--overwrite] [--note TEXT]
 """
-import argparse, os, platform, shutil, statistics, sys, tempfile, time
+import argparse, os, platform, shutil, statistics, time
 from pathlib import Path
-from _results import write_json
+from _results import write_json, claim_output, scratch_home
 
 def timed(f):
     t = time.perf_counter(); r = f(); return time.perf_counter() - t, r
@@ -36,10 +36,8 @@ def main(argv=None):
     p.add_argument('--overwrite', action='store_true', help='replace an existing results file')
     p.add_argument('--note', default='', help='a remark stored with the results (e.g. the machine was shared)')
     a = p.parse_args(argv)
-    out = Path(a.out)
-    if out.exists() and not a.overwrite: sys.exit(f"{out} exists; pass --overwrite to replace it")
-    tmp = Path(tempfile.mkdtemp(prefix='bench_onnx-'))
-    os.environ['HEARTAI_HOME'] = str(tmp/'home')
+    out = claim_output(a.out, a.overwrite)
+    tmp = scratch_home('bench_onnx-')
     import numpy as np, torch, onnxruntime
     from heartai.core import synth_beats, SAMPLE_COLS
     from heartai.inference import predict_logits, predict_table

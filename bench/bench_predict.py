@@ -20,9 +20,9 @@ unless --overwrite).
 
     .venv/bin/python bench/bench_predict.py [--n 50000] [--runs 3] [--threads 2] [--overwrite]
 """
-import argparse, os, platform, statistics, subprocess, sys, tempfile, time
+import argparse, os, platform, statistics, subprocess, sys, time
 from pathlib import Path
-from _results import write_json
+from _results import write_json, claim_output, scratch_home
 
 def timed(f):
     t = time.perf_counter(); r = f(); return time.perf_counter() - t, r
@@ -51,10 +51,8 @@ def main(argv=None):
     p.add_argument('--out', default=str(Path(__file__).parent/'results'/'predict.json'))
     p.add_argument('--overwrite', action='store_true', help='replace an existing results file')
     a = p.parse_args(argv)
-    out = Path(a.out)
-    if out.exists() and not a.overwrite: sys.exit(f"{out} exists; pass --overwrite to replace it")
-    tmp = Path(tempfile.mkdtemp(prefix='bench_predict-'))
-    os.environ['HEARTAI_HOME'] = str(tmp/'home')
+    out = claim_output(a.out, a.overwrite)
+    tmp = scratch_home('bench_predict-')
     import numpy as np, torch
     from heartai.core import synth_beats, SAMPLE_COLS
     from heartai.inference import predict_logits, predict_table, model_inputs, operating_point

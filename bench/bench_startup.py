@@ -19,7 +19,7 @@ Results go to bench/results/cli_startup.json (an existing file is kept unless --
 """
 import argparse, os, platform, re, shutil, statistics, subprocess, sys, tarfile, tempfile, time, io
 from pathlib import Path
-from _results import write_json
+from _results import write_json, claim_output
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT.parent/'shared'/'data'/'mitdb'/'100'
@@ -85,8 +85,7 @@ def main(argv=None):
     p.add_argument('--out', default=str(Path(__file__).parent/'results'/'cli_startup.json'))
     p.add_argument('--overwrite', action='store_true', help='replace an existing results file')
     a = p.parse_args(argv)
-    out = Path(a.out)
-    if out.exists() and not a.overwrite: sys.exit(f"{out} exists; pass --overwrite to replace it")
+    out = claim_output(a.out, a.overwrite)
     if not Path(a.record + '.hea').is_file(): sys.exit(f"{a.record}: no such WFDB record ({Path(a.record).name}.hea)")
     tmp = Path(tempfile.mkdtemp(prefix='bench_startup-'))
     load0 = os.getloadavg()

@@ -10,6 +10,7 @@ import numpy as np, pandas as pd, torch
 from torch import nn
 from .core import TARGET
 from .data.core import beat_quality, QUALITY_OK
+from .data.inputs import beat_array, recorded_leads, template_of   # fastai-free, like this module
 
 # %% auto #0
 __all__ = ['PREDICT_BS', 'UNCLASSIFIABLE', 'NOT_FINITE', 'model_inputs', 'rhythm_inputs', 'data_settings', 'fast_model',
@@ -56,8 +57,7 @@ def rhythm_inputs(cfg:dict, # the model's config
 def data_settings(cfg:dict)->dict:
     "How records must be cut for the model: `window` and `leads` (a count) of its training data."
     data = cfg.get('data') or {}
-    leads = data.get('leads') or ['lead0']
-    from heartai.data.inputs import recorded_leads   # template leads ('lead0-tmpl') are computed, not cut
+    leads = data.get('leads') or ['lead0']   # template leads ('lead0-tmpl') are computed, not cut
     return dict(window=data.get('window') or 'kachuee', leads=leads if isinstance(leads, int) else len(recorded_leads(leads)))
 
 # %% ../nbs/21_inference.ipynb #03fb1ab2
@@ -96,7 +96,6 @@ PREDICT_BS = 256   # beats per batch of predict: batches this small stay in the 
 
 def _beats_tensor(beats, leads)->torch.Tensor:
     "Beats as a float32 tensor `(n, leads, 187)`, checked against the model's leads."
-    from heartai.data.inputs import beat_array, template_of
     if isinstance(beats, pd.DataFrame): X, _ = beat_array(beats, None if leads == ['lead0'] else leads, source='the beats')
     elif any(template_of(l) for l in leads): raise ValueError(f"the model compares each beat with its record's median beat (leads {leads}): give it a beats table with a 'record' column, not an array")
     else: X = np.asarray(beats, dtype=np.float32)
@@ -183,7 +182,7 @@ def predict_table(model,              # a model from `heartai.learner.load_ecg_m
     cfg = model.heartai_config
     vocab = [str(v) for v in cfg['vocab']]
     logits = predict_logits(model, df, bs=bs, progress=progress)
-    from heartai.data.inputs import recorded_leads   # a template lead is no signal of its own: a record of one beat gives zeros
+    # judged on the recorded leads: a template lead is no signal of its own (a record of one beat gives zeros)
     quality = beat_quality(_beats_tensor(df, recorded_leads((cfg.get('data') or {}).get('leads'))).numpy())
     out = pd.DataFrame({'record': df['record'].astype(str).to_numpy() if 'record' in df.columns else '', 'beat': np.arange(len(df))})
     if 'rpeak' in df.columns:

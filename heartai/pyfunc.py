@@ -11,7 +11,7 @@ import mlflow
 from mlflow.pyfunc import PythonModel
 import heartai
 from .core import sha256, SAMPLE_COLS, BEAT_LEN
-from .data.inputs import recorded_leads
+from .data.inputs import recorded_leads, template_of
 from .models.load import ModelFileError, load_ecg_model, read_model_config   # fastai-free: serving needs no training stack
 from .inference import predict_table, operating_point
 
@@ -26,7 +26,7 @@ def input_columns(cfg:dict, # an exported model's config (`read_model_config`, o
     data = cfg.get('data') or {}
     leads = recorded_leads(data.get('leads'))
     beats = SAMPLE_COLS if leads == ['lead0'] else [f'{l}_{i}' for l in leads for i in range(BEAT_LEN)]
-    return beats + list((data.get('rhythm') or {}).get('cols') or []) + (['record'] if leads != list(data.get('leads') or ['lead0']) else [])
+    return beats + list((data.get('rhythm') or {}).get('cols') or []) + (['record'] if any(map(template_of, data.get('leads') or [])) else [])
 
 def output_columns(cfg:dict, decision:bool=False)->list:
     "The columns of a model's predictions: a probability per class (`prob_<class>`), and `decision` at its operating point."

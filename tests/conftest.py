@@ -24,3 +24,9 @@ def shared_data():
     "Path to the real data beside the project; skips the test when it is absent."
     if not SHARED_DATA.is_dir(): pytest.skip(f"real data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+@pytest.fixture
+def env(tmp_path):
+    "The environment of a `heartai` process of one test: its own HEARTAI_HOME and MLflow store (`test_cli.make_env`)."
+    from test_cli import make_env
+    return make_env(tmp_path)

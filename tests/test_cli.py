@@ -38,9 +38,6 @@ def digest(p:Path)->str:
     for f in files: h.update(str(f.relative_to(p.parent)).encode()); h.update(f.read_bytes())
     return h.hexdigest()
 
-@pytest.fixture
-def env(tmp_path): return make_env(tmp_path)
-
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     "A tiny model trained on synthetic beats, with an operating point for V recall 0.9 (no MLflow)."

@@ -43,9 +43,6 @@ def run_statuses(db:Path)->list:
         with sqlite3.connect(db, timeout=30) as c: return [s for (s,) in c.execute('select status from runs')]
     except sqlite3.OperationalError: return []   # the tables are being created
 
-@pytest.fixture
-def env(tmp_path): return make_env(tmp_path)
-
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     "A tiny model trained on synthetic beats (no MLflow), and a beats file."

@@ -19,7 +19,7 @@ from ..core import BEAT_LEN, FS, SAMPLE_COLS, TARGET, BeatVocab, get_vocab, pick
 from .transforms import *
 from .side import TensorRhythm, RhythmNorm, rhythm_columns, side_array, rhythm_spec, beat_window
 from .windows import beat_fs
-from .inputs import lead_columns, beat_array, _lead_sets, template_of, TEMPLATE_SUFFIX   # fastai-free, in `heartai.data.inputs`: `heartai predict` builds a model's inputs without fastai; imported here, so the old import path works
+from .inputs import lead_columns, beat_array, _lead_sets, recorded_leads, TEMPLATE_SUFFIX   # fastai-free, in `heartai.data.inputs`: `heartai predict` builds a model's inputs without fastai; imported here, so the old import path works
 
 # %% auto #0
 __all__ = ['ECGDataset', 'ECGDL', 'ECGDataLoaders', 'get_beat', 'ToTensorECG', 'ECGBlock', 'lead_columns', 'beat_array',
@@ -459,7 +459,9 @@ def from_df(cls:ECGDataLoaders, df:pd.DataFrame, # a beats table: '0'..'186' (or
         raise ValueError(f"df has no {TARGET!r} column: from_df needs labels; for unlabelled beats use dls.test_dl(df)")
     cols = rhythm_columns(df, rhythm)
     if leads is None and len(sets := _lead_sets(df)) > 1: leads = list(sets)   # a records table's plain columns repeat lead 0
-    if template: leads = [l for l in (leads or ['lead0']) if not template_of(l)]; leads += [l + TEMPLATE_SUFFIX for l in leads]
+    if template:
+        leads = recorded_leads(leads)
+        leads = leads + [l + TEMPLATE_SUFFIX for l in leads]
     X, lead_names = beat_array(df, leads)
     if memmap is not None: X = _save_npy(X, memmap, overwrite)
     side = side_array(df, cols) if cols else None

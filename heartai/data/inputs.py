@@ -55,7 +55,8 @@ def beat_array(df:pd.DataFrame, # a beats table, one or several leads
               )->tuple:
     "The beats of `df` as float32 `(n, leads, 187)` and the lead names; a clear error for missing or non-finite samples."
     leads = [leads] if isinstance(leads, str) else leads
-    base = list(dict.fromkeys(template_of(l) or l for l in leads)) if leads and any(map(template_of, leads)) else leads
+    templates = bool(leads) and any(map(template_of, leads))
+    base = list(dict.fromkeys(template_of(l) or l for l in leads)) if templates else leads   # the recorded leads to read
     cols = lead_columns(df, base, source)
     try: X = np.ascontiguousarray(np.stack([df[cs].to_numpy(dtype=np.float32) for cs in cols.values()], 1))  # row-major: a beat is one block
     except (ValueError, TypeError) as e: raise ValueError(f"{source}: sample columns must be numbers: {e}") from None
@@ -65,7 +66,7 @@ def beat_array(df:pd.DataFrame, # a beats table, one or several leads
         col = list(cols.values())[l][j]
         raise ValueError(f"{source}: sample {X[i, l, j]} is not a finite number (row {i}, column {col!r}); {int(bad.any((1, 2)).sum())} beats have such values")
     names = [l or 'lead0' for l in cols]
-    if base is leads: return X, names
+    if not templates: return X, names
     D = minus_record_median(X, record_ids(df, leads, source))
     return np.ascontiguousarray(np.stack([D[:, names.index(template_of(l))] if template_of(l) else X[:, names.index(l)] for l in leads], 1)), list(leads)
 
