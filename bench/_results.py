@@ -19,3 +19,14 @@ def scratch_home(prefix:str)->Path:
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ['HEARTAI_HOME'] = str(tmp/'home')
     return tmp
+
+def speed_parser(doc:str, out_name:str):
+    "The arguments every inference-speed benchmark takes: --n synthetic beats, --bs, --threads, --out (results/`out_name`), --overwrite."
+    import argparse
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument('--n', type=int, default=50_000, help='synthetic beats to classify')
+    p.add_argument('--bs', type=int, default=256, help='beats per batch')
+    p.add_argument('--threads', type=int, default=2, help='torch threads of the multi-thread measurements')
+    p.add_argument('--out', default=str(Path(__file__).parent/'results'/out_name))
+    p.add_argument('--overwrite', action='store_true', help='replace an existing results file')
+    return p

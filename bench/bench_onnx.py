@@ -19,21 +19,16 @@ Results go to bench/results/onnx.json (an existing file is kept unless --overwri
 
     .venv/bin/python bench/bench_onnx.py [--n 50000] [--repeats 3] [--threads 2] [--overwrite] [--note TEXT]
 """
-import argparse, os, platform, shutil, statistics, time
+import os, platform, shutil, statistics, time
 from pathlib import Path
-from _results import write_json, claim_output, scratch_home
+from _results import write_json, claim_output, scratch_home, speed_parser
 
 def timed(f):
     t = time.perf_counter(); r = f(); return time.perf_counter() - t, r
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--n', type=int, default=50_000, help='synthetic beats to classify')
+    p = speed_parser(__doc__, 'onnx.json')
     p.add_argument('--repeats', type=int, default=3, help='runs of each, the median is reported')
-    p.add_argument('--bs', type=int, default=256, help='beats per batch')
-    p.add_argument('--threads', type=int, default=2, help='threads of the multi-thread measurements')
-    p.add_argument('--out', default=str(Path(__file__).parent/'results'/'onnx.json'))
-    p.add_argument('--overwrite', action='store_true', help='replace an existing results file')
     p.add_argument('--note', default='', help='a remark stored with the results (e.g. the machine was shared)')
     a = p.parse_args(argv)
     out = claim_output(a.out, a.overwrite)

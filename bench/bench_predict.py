@@ -20,9 +20,9 @@ unless --overwrite).
 
     .venv/bin/python bench/bench_predict.py [--n 50000] [--runs 3] [--threads 2] [--overwrite]
 """
-import argparse, os, platform, statistics, subprocess, sys, time
+import os, platform, statistics, subprocess, sys, time
 from pathlib import Path
-from _results import write_json, claim_output, scratch_home
+from _results import write_json, claim_output, scratch_home, speed_parser
 
 def timed(f):
     t = time.perf_counter(); r = f(); return time.perf_counter() - t, r
@@ -42,14 +42,9 @@ def macs_per_beat(model, x):
     return total[0]
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--n', type=int, default=50_000, help='synthetic beats to classify')
+    p = speed_parser(__doc__, 'predict.json')
     p.add_argument('--runs', type=int, default=3)
-    p.add_argument('--bs', type=int, default=256, help='beats per batch')
-    p.add_argument('--threads', type=int, default=2, help='torch threads of the multi-thread measurements')
     p.add_argument('--epochs', type=int, default=1, help='training epochs of the model (0: untrained)')
-    p.add_argument('--out', default=str(Path(__file__).parent/'results'/'predict.json'))
-    p.add_argument('--overwrite', action='store_true', help='replace an existing results file')
     a = p.parse_args(argv)
     out = claim_output(a.out, a.overwrite)
     tmp = scratch_home('bench_predict-')
