@@ -50,6 +50,8 @@ def main():
     ap.add_argument('--bs', type=int, default=128)
     ap.add_argument('--arch', default='cnn1d')
     ap.add_argument('--hp', action='append', default=[], help="architecture hyperparameter k=v (repeatable)")
+    ap.add_argument('--recipe', default=None, help="take arch, hp, augmentation, epochs, lr and bs from this heartai recipe "
+                    "(e.g. random) and score its last epoch (nothing chosen, as bench_train --recipe does)")
     ap.add_argument('--out', type=Path, default=OUT)
     a = ap.parse_args()
     if not (DATA/'mitdb').is_dir() or not (DATA/'kaggle_sample'/'mitbih_train_sample.csv').is_file():
@@ -64,6 +66,12 @@ def main():
     from heartai.training import build_learner, fit
     from bench_train import quiet, per_class
     hp = {k: float(v) if '.' in v else int(v) for k, v in (s.split('=', 1) for s in a.hp)}
+    augment, load_best = None, True
+    if a.recipe:
+        from heartai.training import recipe
+        r = recipe(a.recipe)
+        a.arch, a.epochs, a.lr, a.bs, augment, load_best = r['arch'], r['epochs'], r['lr'], r['bs'], r.get('augment'), False
+        hp = {**r.get('hp', {}), **hp}
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     t0 = time.perf_counter()
     first = beats_from_records(DATA/'mitdb', lead='first', progress=False)
@@ -78,7 +86,8 @@ def main():
     splits = split_random(keep, valid_pct=0.2, seed=0)
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        learn = build_learner(keep, splits, 'mitbih', a.arch, bs=a.bs, seed=0, runs_dir=tmp/'runs', monitor='accuracy', **hp)
+        learn = build_learner(keep, splits, 'mitbih', a.arch, bs=a.bs, seed=0, runs_dir=tmp/'runs', monitor='accuracy',
+                              augment=augment, load_best=load_best, **hp)
         quiet(learn)
         t = time.perf_counter(); fit(learn, a.epochs, a.lr); secs = time.perf_counter() - t
         own = per_class(learn)
@@ -101,8 +110,9 @@ def main():
     same = p_pub[per.exact.to_numpy()][found] == p_auto
     res = dict(
         protocol="beat-level stratified random 80/20 split of heartai's MIT-BIH beats (window='kachuee', lead='first'), the 500 "
-                 "published sample beats left out of it; best epoch by accuracy on heartai's own validation beats",
-        arch=a.arch, hp=hp, params=int(params), epochs=a.epochs, lr=a.lr, bs=a.bs, train_seconds=round(secs, 1),
+                 "published sample beats left out of it; " + (f"recipe {a.recipe!r}, last epoch scored (nothing chosen)" if a.recipe
+                 else "best epoch by accuracy on heartai's own validation beats"),
+        recipe=a.recipe, augment=augment, arch=a.arch, hp=hp, params=int(params), epochs=a.epochs, lr=a.lr, bs=a.bs, train_seconds=round(secs, 1),
         sample_match=dict(exact=int(m['exact']), n=int(m['n']), label_agreement=m['label_agreement']),
         own_valid=dict(accuracy=round(own['accuracy'], 4), f1_macro=round(own['f1_macro'], 4),
                        recall={c: round(v, 4) for c, v in own['recall'].items()}, support=own['support']),

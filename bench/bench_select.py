@@ -7,7 +7,15 @@ folds). Each candidate is trained k times, on the other folds, and scores its he
 scored once per candidate: macro F1 over N, S, V, F and the per-class recall and precision. DS2 is never read.
 
 Candidates (cumulative, as the ablation): rhythm features (the Kachuee window); + template lead; + P-wave window;
-+ second lead. The best by DS1 alone is heartai's `newpatients` recipe. All share the recipe's loss, channels, augmentation, epochs, lr and batch size.
++ second lead. All share the recipe's loss, channels, augmentation, epochs, lr and batch size.
+
+The selection rule, fixed before the three-seed run was started (and never looking at DS2):
+- every candidate is cross-validated with each training seed of --seeds (the folds stay those of --split-seed);
+- a candidate's score is the median over seeds of its pooled out-of-fold macro F1 over N, S, V, F;
+- the chosen candidate has the highest median; a later (more complex) candidate must beat an earlier one by more than
+  --margin (0.005) to be chosen over it. The chosen candidate is heartai's `newpatients` recipe.
+--reuse takes a candidate's result for a seed from an earlier results file with the same recipe and folds instead of
+training it again (the first, one-seed run of this script).
 
 Results go to bench/results/select_ds1_cv.json. Needs ../shared/data; exits 0 with a message if absent.
 MIT-BIH: Moody & Mark (2001), PhysioNet (Goldberger et al. 2000), ODC-By."""
@@ -41,7 +49,24 @@ def oof_scores(y, p)->dict:
     return dict(f1_nsvf=float(skm.f1_score(y, p, labels=labels, average='macro', zero_division=0)),
                 recall=dict(zip('NSVF', map(float, rec))), precision=dict(zip('NSVF', map(float, prec))))
 
-def run_candidate(kw, r, a, tmp):
+def choose(cands:dict, margin:float)->str:
+    "The candidate with the highest median F1; a later candidate replaces the current choice only when better by > `margin`."
+    best = None
+    for name, c in cands.items():
+        if best is None or c['f1_nsvf'] > cands[best]['f1_nsvf'] + margin: best = name
+    return best
+
+def reusable(path, res, split_seed)->dict:
+    "(seed, candidate) -> result from an earlier results file run with the same recipe and folds (empty without `path`)."
+    if not path: return {}
+    import json
+    old = json.loads(Path(path).read_text())
+    if old['shared'] != res['shared'] or f"seed {split_seed})" not in old['protocol']: raise SystemExit(f"{path}: other settings, not reusable")
+    if 'seed' in old:   # the one-seed format of the first run
+        return {(old['seed'], n): {k: c[k] for k in ('folds', 'n_beats', 'f1_nsvf', 'recall', 'precision')} for n, c in old['candidates'].items()}
+    return {(int(s), n): v for n, c in old['candidates'].items() for s, v in c['seeds'].items()}
+
+def run_candidate(kw, r, a, tmp, seed):
     "Out-of-fold decisions of one candidate over the DS1 beats, and the folds' records."
     from heartai.data.physionet import split_patient_kfold
     from heartai.training import build_learner, fit
@@ -51,7 +76,7 @@ def run_candidate(kw, r, a, tmp):
         s = split_patient_kfold(df, k=a.k, fold=fold, seed=a.split_seed, three_way=False)
         folds.append(sorted(set(df.record.iloc[s.valid].astype(str))))
         learn = build_learner(df, s, 'mitbih', r['arch'], channels=r['channels'], bs=r['bs'], loss=r['loss'], augment=r['augment'],
-                              seed=a.seed, runs_dir=tmp/'runs', rhythm=r['rhythm'], template=kw['template'], load_best=False)
+                              seed=seed, runs_dir=tmp/'runs', rhythm=r['rhythm'], template=kw['template'], load_best=False)
         t = time.perf_counter(); fit(learn, r['epochs'], r['lr'], quiet=True)
         with learn.no_bar(): probs, _ = learn.get_preds()
         pred[s.valid] = probs.argmax(1).numpy()
@@ -61,30 +86,40 @@ def run_candidate(kw, r, a, tmp):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--k', type=int, default=4, help="patient folds of DS1")
-    ap.add_argument('--seed', type=int, default=0, help="training seed"); ap.add_argument('--split-seed', type=int, default=0)
+    ap.add_argument('--split-seed', type=int, default=0, help="seed of the patient folds")
+    ap.add_argument('--seeds', default='0', help="training seeds, comma-separated; a candidate's score is the median over them")
+    ap.add_argument('--margin', type=float, default=0.005, help="how much a later candidate's median must exceed an earlier one's")
+    ap.add_argument('--reuse', default=None, help="an earlier results file whose per-seed results (same recipe and folds) are reused")
     ap.add_argument('--out', default=str(OUT))
     a = ap.parse_args()
+    seeds = [int(x) for x in a.seeds.split(',')]
     if not (DATA/'mitdb').is_dir(): log(f"skipped: real data not found at {DATA}"); return 0
     from heartai.training import recipe
     r = recipe('newpatients')
     res = dict(protocol=f"patient-wise {a.k}-fold cross-validation inside MIT-BIH DS1 (paced records left out; StratifiedGroupKFold by "
                         f"record, seed {a.split_seed}); each fold scored by the last epoch of a model trained on the other folds; "
                         "out-of-fold decisions pooled; DS2 never read",
-               shared=dict(recipe={k: v for k, v in r.items() if k not in ('window', 'template', 'split')}), seed=a.seed,
+               shared=dict(recipe={k: v for k, v in r.items() if k not in ('window', 'template', 'split')}), seeds=seeds,
                machine=dict(cpus=os.cpu_count(), torch=torch.__version__, threads=torch.get_num_threads()),
                started=time.strftime('%Y-%m-%d %H:%M:%S'), candidates={})
     tmp = Path(tempfile.mkdtemp(prefix='heartai-select-'))
+    old = reusable(a.reuse, res, a.split_seed)
     for name, kw in CANDIDATES:
-        log(f"[{name}]")
-        y, p, folds = run_candidate(kw, r, a, tmp)
-        res['candidates'][name] = dict(settings=kw, folds=folds, n_beats=int(len(y)), **oof_scores(y, p))
-        c = res['candidates'][name]
-        log(f"[{name}] DS1 out-of-fold F1 N,S,V,F {c['f1_nsvf']:.4f}  recall {c['recall']}  precision {c['precision']}")
+        c = res['candidates'][name] = dict(settings=kw, seeds={})
+        for seed in seeds:
+            if (seed, name) in old: c['seeds'][str(seed)] = old[seed, name]; log(f"[{name}] seed {seed}: reused from {a.reuse}"); continue
+            log(f"[{name}] seed {seed}")
+            y, p, folds = run_candidate(kw, r, a, tmp, seed)
+            c['seeds'][str(seed)] = dict(folds=folds, n_beats=int(len(y)), **oof_scores(y, p))
+            write_json(Path(a.out), res)
+        f1s = [v['f1_nsvf'] for v in c['seeds'].values()]
+        c.update(f1_nsvf=float(np.median(f1s)), f1_nsvf_seeds=f1s)
+        log(f"[{name}] DS1 out-of-fold F1 N,S,V,F median {c['f1_nsvf']:.4f} (seeds {', '.join(f'{v:.4f}' for v in f1s)})")
         write_json(Path(a.out), res)
-    best = max(res['candidates'], key=lambda n: res['candidates'][n]['f1_nsvf'])
-    res['chosen'] = best
+    res['chosen'] = choose(res['candidates'], a.margin)
+    res['rule'] = f"highest median over seeds {seeds} of the out-of-fold F1 (N,S,V,F); a later candidate must beat an earlier one by > {a.margin}"
     write_json(Path(a.out), res)
-    log(f"chosen on DS1 alone: {best}; results: {a.out}")
+    log(f"chosen on DS1 alone: {res['chosen']}; results: {a.out}")
     return 0
 
 if __name__ == '__main__': sys.exit(main())
