@@ -61,7 +61,7 @@ def reusable(path, res, split_seed)->dict:
     if not path: return {}
     import json
     old = json.loads(Path(path).read_text())
-    if old['shared'] != res['shared'] or f"seed {split_seed})" not in old['protocol']: raise SystemExit(f"{path}: other settings, not reusable")
+    if old['shared'] != json.loads(json.dumps(res['shared'])) or f"seed {split_seed})" not in old['protocol']: raise SystemExit(f"{path}: other settings, not reusable")
     if 'seed' in old:   # the one-seed format of the first run
         return {(old['seed'], n): {k: c[k] for k in ('folds', 'n_beats', 'f1_nsvf', 'recall', 'precision')} for n, c in old['candidates'].items()}
     return {(int(s), n): v for n, c in old['candidates'].items() for s, v in c['seeds'].items()}
