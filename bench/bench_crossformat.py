@@ -107,6 +107,9 @@ def main():
         params = sum(p.numel() for p in learn.model.parameters())
     A = recalls(y_pub, p_pub, vocab)
     gaps = {c: round(100*(A['per_class'][c]['recall'] - own['recall'][c]), 2) for c in vocab}
+    from scipy.stats import binomtest   # how likely a gap this large is from 100 beats alone, if the sample's true recall were the valid one
+    chance = {c: round(float(binomtest(round(A['per_class'][c]['recall']*A['per_class'][c]['n']), A['per_class'][c]['n'],
+                                       min(max(own['recall'][c], 1e-9), 1 - 1e-9)).pvalue), 4) for c in vocab}
     same = p_pub[per.exact.to_numpy()][found] == p_auto
     res = dict(
         protocol="beat-level stratified random 80/20 split of heartai's MIT-BIH beats (window='kachuee', lead='first'), the 500 "
@@ -118,6 +121,7 @@ def main():
                        recall={c: round(v, 4) for c, v in own['recall'].items()}, support=own['support']),
         published_sample=A, recall_gap_points=gaps, max_abs_gap_points=max(abs(v) for v in gaps.values()),
         within_3_points=bool(all(abs(v) <= 3 for v in gaps.values())),
+        gap_chance_p=chance, gap_chance_note="two-sided exact binomial test of the sample's hits against the own-validation recall",
         direction_b=dict(n=int(found.sum()), same_decision=round(float(same.mean()), 4),
                          accuracy_on_published=round(float((p_pub[per.exact.to_numpy()][found] == y_auto).mean()), 4),
                          accuracy_on_heartai_default=round(float((p_auto == y_auto).mean()), 4),
@@ -127,7 +131,7 @@ def main():
     log(f"own valid: acc {own['accuracy']:.4f}  recall {res['own_valid']['recall']}")
     pub_rec = {c: A['per_class'][c]['recall'] for c in vocab}
     log(f"published sample: acc {A['accuracy']:.4f}  recall {pub_rec}")
-    log(f"gap (points): {gaps}  within 3: {res['within_3_points']}")
+    log(f"gap (points): {gaps}  within 3: {res['within_3_points']}  chance p: {chance}")
     log(f"direction B: same decision on {res['direction_b']['same_decision']:.4f} of {res['direction_b']['n']} beats; "
         f"accuracy published {res['direction_b']['accuracy_on_published']:.4f} vs heartai default {res['direction_b']['accuracy_on_heartai_default']:.4f}")
     log(f"wrote {a.out}")

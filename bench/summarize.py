@@ -131,10 +131,15 @@ def main():
     if sel and sel.get('candidates'):
         q = lambda d: ' · '.join(f"{d[c]:.3f}" for c in 'NSVF' if c in d)
         out += ["## Choosing the new-patients recipe on DS1 alone (`bench_select.py` → `select_ds1_cv.json`)", "",
-                f"- {sel['protocol']}; shared settings {sel['shared']['recipe']}, seed {sel['seed']}", "",
-                "| candidate | DS1 out-of-fold recall N · S · V · F | precision N · S · V · F | F1 over N,S,V,F |", "|---|---|---|---|"]
-        out += [f"| {n}{' (**chosen**)' if n == sel.get('chosen') else ''} | {q(c['recall'])} | {q(c['precision'])} | {c['f1_nsvf']:.3f} |"
-                for n, c in sel['candidates'].items()] + [""]
+                f"- {sel['protocol']}; shared settings {sel['shared']['recipe']}, training seeds {sel.get('seeds', [sel.get('seed')])}",
+                f"- rule, fixed before the run: {sel.get('rule', 'highest out-of-fold F1')}", "",
+                "| candidate | DS1 out-of-fold recall N · S · V · F | precision N · S · V · F | F1 over N,S,V,F: median (seeds) |", "|---|---|---|---|"]
+        for n, c in sel['candidates'].items():
+            runs = list(c.get('seeds', {}).values()) or [c]   # the median seed's recall and precision (the first run had one seed)
+            mid = sorted(runs, key=lambda r: r['f1_nsvf'])[len(runs)//2]
+            per = f" ({', '.join(f'{r:.3f}' for r in c['f1_nsvf_seeds'])})" if len(runs) > 1 else ''
+            out += [f"| {n}{' (**chosen**)' if n == sel.get('chosen') else ''} | {q(mid['recall'])} | {q(mid['precision'])} | {c['f1_nsvf']:.3f}{per} |"]
+        out += [""]
 
     ab = (load('train_inter_ablation.json') or {}).get('inter_ablation')
     out += ["## New patients: DS1 → DS2 ablation (`bench_train.py --tasks inter --ablation` → `train_inter_ablation.json`)", ""]
