@@ -943,6 +943,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'heartai.tracking._name': ('tracking.html#_name', 'heartai/tracking.py'),
                                   'heartai.tracking._now': ('tracking.html#_now', 'heartai/tracking.py'),
                                   'heartai.tracking._store_lock': ('tracking.html#_store_lock', 'heartai/tracking.py'),
+                                  'heartai.tracking.close_orphans': ('tracking.html#close_orphans', 'heartai/tracking.py'),
                                   'heartai.tracking.experiment_id': ('tracking.html#experiment_id', 'heartai/tracking.py'),
                                   'heartai.tracking.flatten_params': ('tracking.html#flatten_params', 'heartai/tracking.py'),
                                   'heartai.tracking.learner_params': ('tracking.html#learner_params', 'heartai/tracking.py'),

@@ -6,7 +6,7 @@ and the exported model — with the run marked FAILED when training raises."""
 
 # %% ../nbs/40_tracking.ipynb #f87dc3d1
 from __future__ import annotations
-import fcntl, json, os, re, tempfile, time, numbers, warnings
+import fcntl, json, os, re, socket, tempfile, time, numbers, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -27,7 +27,8 @@ from .models.core import count_params
 
 # %% auto #0
 __all__ = ['DEFAULT_TRACKING_URI', 'DEFAULT_EXPERIMENT', 'tracking_uri', 'experiment_id', 'mlflow_client', 'flatten_params',
-           'learner_params', 'valid_report', 'plot_confusion', 'plot_lr_find', 'MLflowCallback', 'run_status', 'track']
+           'learner_params', 'valid_report', 'plot_confusion', 'plot_lr_find', 'MLflowCallback', 'close_orphans',
+           'run_status', 'track']
 
 # %% ../nbs/40_tracking.ipynb #41c22793
 DEFAULT_TRACKING_URI = 'sqlite:///mlflow.db'  # local SQLite database in the working directory
@@ -242,6 +243,20 @@ class MLflowCallback(Callback):
             except BaseException as e: self.end('FAILED', e); raise
             self.end('FINISHED')
 
+# %% ../nbs/40_tracking.ipynb #4655aff1
+def close_orphans(client:MlflowClient, # a client of the tracking store
+                  eid:str,             # the experiment to look in
+                 )->list:
+    "Mark KILLED the RUNNING runs of `eid` whose heartai process on this machine is gone (killed); returns their ids."
+    from heartai.core import _alive
+    gone = []
+    for r in client.search_runs([eid], f"attributes.status = 'RUNNING' and tags.`heartai.host` = '{socket.gethostname()}'"):
+        pid = int(r.data.tags.get('heartai.pid') or 0)
+        if pid > 0 and not _alive(pid):
+            client.set_tag(r.info.run_id, 'heartai.error', f"its process (pid {pid}) ended without closing the run: killed")
+            client.set_terminated(r.info.run_id, 'KILLED'); gone.append(r.info.run_id)
+    return gone
+
 # %% ../nbs/40_tracking.ipynb #11d41d3f
 @patch
 def start(self:MLflowCallback, learn=None):
@@ -255,6 +270,8 @@ def start(self:MLflowCallback, learn=None):
         parent = mlflow.active_run().info.run_id
     tags = {'heartai.version': heartai.__version__, 'mlflow.source.name': 'heartai', **(self.tags or {})}
     if parent is not None: tags['mlflow.parentRunId'] = parent
+    else:   # a top-level run names its process, so the next one can close it if that process is killed
+        tags.update({'heartai.host': socket.gethostname(), 'heartai.pid': str(os.getpid())}); close_orphans(self.client, eid)
     name = self.run_name or getattr(learn, 'arch', None)
     self.run_id, self._open = self.client.create_run(eid, tags=tags, run_name=name).info.run_id, True
     self._logged, self._n_fit, self._epoch_step = {}, 0, 0

@@ -6,7 +6,7 @@ checking the exit code, that the message names the problem and the file or flag,
 | code run on resume | a sweep folder with a foreign `tuner.pkl` (unsigned, changed after signing, forged digest) | exit 1, the file named, no code run, folder unchanged |
 | interrupted work | SIGTERM / SIGINT during `train` | exit 143 / 130, "interrupted by SIGTERM", MLflow run KILLED (none RUNNING), no run or hidden temp folder |
 | interrupted work | SIGTERM during `tune` (slow) | exit 143, no summary.md/report.pdf, the message says how to resume, the parent run KILLED |
-| kill leftovers | SIGKILL during `train`, then the same command | the hidden temp folder of the killed run is removed by the next run |
+| kill leftovers | SIGKILL during `train`, then the same command | the hidden temp folder of the killed run is removed and its MLflow run marked KILLED by the next run |
 | impossible settings | `--lr -1/nan/inf`, `--epochs 0`, `--bs 0`, `--monitor recall_X`, a sweep space with `lr = -0.01` | exit 2 (1 for the sweep file), the flag (or key and file) named, nothing written |
 | `--force` over an input | `predict -o <its input> --force`, `-o <run>/model/config.json --force`, `data build SRC -o SRC --force`, `train -o <dir holding --data>` | exit 1, "an input of this command", inputs byte-identical |
 | concurrency | two `train` at once on a new sqlite MLflow store | both exit 0, two FINISHED runs |
@@ -115,8 +115,10 @@ def test_next_run_cleans_what_a_kill_left(tmp_path, env):
     p.kill(); p.communicate(timeout=60)
     left = hidden_temps(tmp_path)
     assert len(left) == 1 and left[0].startswith(f'.run.tmp-{p.pid}-'), left   # SIGKILL cannot be handled: its temp folder stays
-    cli('train', '--n', 300, '--epochs', 1, *TINY, '-q', '--no-mlflow', '-o', 'run', env=env, cwd=tmp_path)
+    assert run_statuses(tmp_path/'mlflow.db') == ['RUNNING']   # nor can it close its MLflow run
+    cli('train', '--n', 300, '--epochs', 1, *TINY, '-q', '-o', 'run', env=env, cwd=tmp_path)
     assert hidden_temps(tmp_path) == [] and (tmp_path/'run'/'train.json').exists()
+    assert sorted(run_statuses(tmp_path/'mlflow.db')) == ['FINISHED', 'KILLED']
 
 @pytest.mark.slow
 def test_tune_interrupted(tmp_path, env, monkeypatch):
