@@ -170,22 +170,25 @@ def main():
         out += [""]
     else: out += ["not run", ""]
 
-    cf = load('crossformat.json')
-    out += ["## Cross-format (`bench_crossformat.py` → `crossformat.json`)", ""]
-    if cf:
-        own, pub = cf['own_valid'], cf['published_sample']['per_class']
+    for name in ('crossformat.json', 'crossformat_random.json'):
+        cf = load(name)
+        if not cf: continue
+        out += [f"## Cross-format (`bench_crossformat.py{' --recipe ' + cf['recipe'] if cf.get('recipe') else ''}` → `{name}`)", ""]
+        own, pub, chance = cf['own_valid'], cf['published_sample']['per_class'], cf.get('gap_chance_p', {})
         out += [f"- {cf['protocol']}; {cf['arch']} {cf['hp'] or ''} ({cf['params']:,} parameters), {cf['epochs']} epochs",
                 f"- own validation: accuracy {pct(own['accuracy'])}, macro F1 {own['f1_macro']:.3f}",
-                "", "| class | recall, own validation | recall, published sample (95 % interval) | gap, points |", "|---|---|---|---|"]
+                "", "| class | recall, own validation | recall, published sample (95 % interval) | gap, points | p of a gap this large by chance |",
+                "|---|---|---|---|---|"]
         for c, g in cf['recall_gap_points'].items():
-            out += [f"| {c} | {own['recall'][c]:.3f} | {pub[c]['recall']:.2f} ({pub[c]['ci95'][0]:.2f}–{pub[c]['ci95'][1]:.2f}, n={pub[c]['n']}) | {g:+.1f} |"]
+            out += [f"| {c} | {own['recall'][c]:.3f} | {pub[c]['recall']:.2f} ({pub[c]['ci95'][0]:.2f}–{pub[c]['ci95'][1]:.2f}, n={pub[c]['n']}) | {g:+.1f} | "
+                    f"{chance[c] if c in chance else 'n/a'} |"]
         b = cf['direction_b']
         out += ["", f"- all gaps within 3 points: {'yes' if cf['within_3_points'] else 'no'} (largest {cf['max_abs_gap_points']:.1f}; "
                 f"100 beats per class give intervals of about ±5 points)",
                 f"- direction B, the same model on heartai's default beats (lead='auto') at the sample's annotations: same decision on "
                 f"{100*b['same_decision']:.1f} % of {b['n']}; accuracy {pct(b['accuracy_on_published'])} on the published beats vs "
                 f"{pct(b['accuracy_on_heartai_default'])} on heartai's", ""]
-    else: out += ["not run", ""]
+    if not load('crossformat.json'): out += ["## Cross-format (`bench_crossformat.py`)", "", "not run", ""]
 
     pr = load('predict.json')
     out += ["## Prediction (`bench_predict.py` → `predict.json`)", ""]
