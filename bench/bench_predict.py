@@ -45,7 +45,9 @@ def main(argv=None):
     p = speed_parser(__doc__, 'predict.json')
     p.add_argument('--runs', type=int, default=3)
     p.add_argument('--epochs', type=int, default=1, help='training epochs of the model (0: untrained)')
+    p.add_argument('--hp', action='append', default=[], metavar='KEY=VALUE', help="a cnn1d hyperparameter of the measured model (repeatable), e.g. width=12")
     a = p.parse_args(argv)
+    hp = {k: int(v) if v.lstrip('-').isdigit() else float(v) for k, v in (x.split('=', 1) for x in a.hp)}
     out = claim_output(a.out, a.overwrite)
     tmp = scratch_home('bench_predict-')
     import numpy as np, torch
@@ -58,7 +60,7 @@ def main(argv=None):
 
     torch.set_num_threads(a.threads)
     run = tmp/'run'
-    train_s, _ = timed(lambda: train('synthetic', run, n=2000, epochs=max(a.epochs, 1), lr=3e-3, mlflow=False, progress=False))
+    train_s, _ = timed(lambda: train('synthetic', run, n=2000, epochs=max(a.epochs, 1), lr=3e-3, hp=hp or None, mlflow=False, progress=False))
     model = load_ecg_model(run)
     if a.epochs == 0:   # same architecture and data config, fresh weights
         from heartai.models.core import create_model
@@ -108,7 +110,7 @@ def main(argv=None):
     print(f"heartai predict as a new process: {proc_s:.1f} s for {a.n:,} beats, start-up included", flush=True)
 
     res = dict(
-        benchmark="heartai predict throughput: default model (cnn1d defaults), synthetic beats, CPU",
+        benchmark=f"heartai predict throughput: {'cnn1d ' + str(hp) if hp else 'default model (cnn1d defaults)'}, synthetic beats, CPU",
         n_beats=a.n, bs=a.bs, runs=a.runs, model=dict(arch=model.heartai_config['arch'], arch_kwargs=model.heartai_config['arch_kwargs'],
         params=sum(p.numel() for p in model.parameters()), trained_epochs=a.epochs, macs_per_beat=macs, train_s=round(train_s, 1)),
         width16_model=dict(arch_kwargs=big.heartai_config["arch_kwargs"], params=sum(p.numel() for p in big.parameters()), macs_per_beat=big_macs),

@@ -71,13 +71,13 @@ def task_random(df, a, res, tmp):
     from heartai.training import build_learner, fit
     splits = split_random(df, valid_pct=0.2, seed=0)
     learn = build_learner(df, splits, 'mitbih', a.arch, bs=a.bs, seed=0, runs_dir=tmp/'runs', monitor='accuracy', rhythm=a.rhythm,
-                          loss=a.random_loss, augment=a.random_augment or None, **a.arch_kwargs)
+                          loss=a.random_loss, augment=a.random_augment or None, channels=tuple(a.random_channels.split(',')), **a.arch_kwargs)
     clock = quiet(learn)
     t = time.perf_counter(); fit(learn, a.epochs, a.lr, wd=a.wd); secs = time.perf_counter() - t
     hist = pd.read_csv(learn.run_dir/'history.csv')
     reach = [t_ for t_, acc in zip(clock.times, hist.accuracy) if acc >= 0.985]
     r = dict(protocol=splits.protocol, rhythm=a.rhythm, arch=a.arch, arch_kwargs=a.arch_kwargs, params=sum(p.numel() for p in learn.model.parameters()), epochs=a.epochs,
-             bs=a.bs, lr=a.lr, loss=a.random_loss, augment=a.random_augment, wd=a.wd, last_epoch_accuracy=round(float(hist.accuracy.iloc[-1]), 4), train_seconds=round(secs, 1), seconds_to_98_5=round(reach[0], 1) if reach else None,
+             bs=a.bs, lr=a.lr, loss=a.random_loss, augment=a.random_augment, channels=a.random_channels, wd=a.wd, last_epoch_accuracy=round(float(hist.accuracy.iloc[-1]), 4), train_seconds=round(secs, 1), seconds_to_98_5=round(reach[0], 1) if reach else None,
              epoch_accuracy=[round(x, 4) for x in hist.accuracy], **per_class(learn))
     export_model(learn, tmp/'mitbih_model', overwrite=True)
     res['random'] = r
@@ -252,7 +252,7 @@ def apply_recipe(a):
     if r['split'] == 'interpatient':
         a.inter_loss, a.inter_channels, a.inter_augment, a.inter_epochs = r['loss'], ','.join(r['channels']), r['augment'], r['epochs']
         a.rhythm, a.window, a.template, a.leads = r['rhythm'], r['window'], r['template'], r.get('leads', 1)
-    else: a.random_loss, a.random_augment, a.epochs = r.get('loss', 'ce'), r['augment'], r['epochs']
+    else: a.random_loss, a.random_augment, a.epochs, a.random_channels = r.get('loss', 'ce'), r['augment'], r['epochs'], ','.join(r.get('channels') or ['raw'])
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -273,6 +273,7 @@ def main():
     ap.add_argument('--max-beats', type=int, default=0, help="inter: at most this many beats per part (a quick check only; 0: all)")
     ap.add_argument('--random-loss', default='ce', help="random: the loss (a name in heartai.learner.LOSSES)")
     ap.add_argument('--random-augment', action='store_true', help="random: heartai's default train-time augmentation")
+    ap.add_argument('--random-channels', default='raw', help="random: input channels, e.g. raw,d1")
     ap.add_argument('--wd', type=float, default=None, help="random: weight decay (default: fastai's)")
     ap.add_argument('--hp', action='append', default=[], metavar='KEY=VALUE', help="an architecture hyperparameter (repeatable), e.g. width=8")
     a = ap.parse_args()
