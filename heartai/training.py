@@ -338,7 +338,7 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
 RECIPES = dict(
     newpatients=dict(split='interpatient', arch='cnn1d', loss='focal', channels=('raw', 'd1'), augment=True, rhythm=True,
                      template=True, window='kachuee', epochs=8, lr=3e-3, bs=256),   # chosen by bench_select.py; bench_train.py --tasks inter --recipe newpatients
-    random=dict(split='random', arch='cnn1d', hp={'width': 12}, augment=True, epochs=30, lr=3e-3, bs=256),  # bench_train.py --tasks random --recipe random
+    random=dict(split='random', arch='cnn1d', hp={'width': 8}, augment=True, epochs=60, lr=3e-3, bs=256),  # the default model's size and speed; bench_train.py --tasks random --recipe random
 )  # name -> `train` settings
 
 def recipe(name:str,    # a name in `RECIPES`
