@@ -30,3 +30,8 @@ def speed_parser(doc:str, out_name:str):
     p.add_argument('--out', default=str(Path(__file__).parent/'results'/out_name))
     p.add_argument('--overwrite', action='store_true', help='replace an existing results file')
     return p
+
+def parse_hp(items)->dict:
+    "Architecture hyperparameters from repeated `--hp KEY=VALUE` arguments, each value read as JSON (width=12 -> 12)."
+    import json
+    return {k: json.loads(v) for k, v in (h.split('=', 1) for h in items)}

@@ -21,7 +21,7 @@ Cite MIT-BIH (Moody & Mark 2001) and PhysioNet (Goldberger et al. 2000) wherever
 import argparse, os, sys, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd
-from _results import write_json
+from _results import write_json, parse_hp
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get('HEARTAI_SHARED_DATA', ROOT.parent/'shared'/'data'))
@@ -65,7 +65,7 @@ def main():
     from heartai.inference import predict_logits
     from heartai.training import build_learner, fit
     from bench_train import quiet, per_class
-    hp = {k: float(v) if '.' in v else int(v) for k, v in (s.split('=', 1) for s in a.hp)}
+    hp = parse_hp(a.hp)
     augment, load_best = None, True
     if a.recipe:
         from heartai.training import recipe

@@ -22,7 +22,7 @@ unless --overwrite).
 """
 import os, platform, statistics, subprocess, sys, time
 from pathlib import Path
-from _results import write_json, claim_output, scratch_home, speed_parser
+from _results import write_json, claim_output, scratch_home, speed_parser, parse_hp
 
 def timed(f):
     t = time.perf_counter(); r = f(); return time.perf_counter() - t, r
@@ -47,7 +47,7 @@ def main(argv=None):
     p.add_argument('--epochs', type=int, default=1, help='training epochs of the model (0: untrained)')
     p.add_argument('--hp', action='append', default=[], metavar='KEY=VALUE', help="a cnn1d hyperparameter of the measured model (repeatable), e.g. width=12")
     a = p.parse_args(argv)
-    hp = {k: int(v) if v.lstrip('-').isdigit() else float(v) for k, v in (x.split('=', 1) for x in a.hp)}
+    hp = parse_hp(a.hp)
     out = claim_output(a.out, a.overwrite)
     tmp = scratch_home('bench_predict-')
     import numpy as np, torch

@@ -18,7 +18,7 @@ Runs on CPU; uses a GPU automatically when one is present. Cite MIT-BIH (Moody &
 (Goldberger et al. 2000) wherever these numbers are shown."""
 import argparse, json, os, platform, statistics, sys, tempfile, time
 from pathlib import Path
-from _results import write_json
+from _results import write_json, parse_hp
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -278,7 +278,7 @@ def main():
     ap.add_argument('--hp', action='append', default=[], metavar='KEY=VALUE', help="an architecture hyperparameter (repeatable), e.g. width=8")
     a = ap.parse_args()
     if a.recipe: apply_recipe(a)
-    a.arch_kwargs = {k: json.loads(v) for k, v in (h.split('=', 1) for h in a.hp)}
+    a.arch_kwargs = parse_hp(a.hp)
     a.out = a.out or str(OUT.with_name('train_inter_ablation.json') if a.ablation else OUT)
     if not (DATA/'mitdb').is_dir(): log(f"skipped: real data not found at {DATA}"); return 0
     tasks = a.tasks.split(',')

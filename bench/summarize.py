@@ -170,9 +170,11 @@ def main():
         out += [""]
     else: out += ["not run", ""]
 
+    shown = []
     for name in ('crossformat.json', 'crossformat_random.json'):
         cf = load(name)
         if not cf: continue
+        shown.append(name)
         out += [f"## Cross-format (`bench_crossformat.py{' --recipe ' + cf['recipe'] if cf.get('recipe') else ''}` → `{name}`)", ""]
         own, pub, chance = cf['own_valid'], cf['published_sample']['per_class'], cf.get('gap_chance_p', {})
         out += [f"- {cf['protocol']}; {cf['arch']} {cf['hp'] or ''} ({cf['params']:,} parameters), {cf['epochs']} epochs",
@@ -188,11 +190,13 @@ def main():
                 f"- direction B, the same model on heartai's default beats (lead='auto') at the sample's annotations: same decision on "
                 f"{100*b['same_decision']:.1f} % of {b['n']}; accuracy {pct(b['accuracy_on_published'])} on the published beats vs "
                 f"{pct(b['accuracy_on_heartai_default'])} on heartai's", ""]
-    if not load('crossformat.json'): out += ["## Cross-format (`bench_crossformat.py`)", "", "not run", ""]
+    if not shown: out += ["## Cross-format (`bench_crossformat.py`)", "", "not run", ""]
 
+    shown = []
     for name in ('predict.json', 'predict_recipe_random.json'):
         pr = load(name)
         if not pr: continue
+        shown.append(name)
         m, cmd = pr['model'], pr['command_in_process']['beats_per_s']
         out += [f"## Prediction (`bench_predict.py` → `{name}`)", "", f"- {pr['benchmark']}",
                 f"- model: {m['arch']} {m.get('arch_kwargs') or ''} {m['params']:,} parameters, {m['macs_per_beat']/1e6:.2f} M multiply-accumulates per beat",
@@ -201,7 +205,7 @@ def main():
                 f"as a new process (start-up included): {pr['command_new_process']['beats_per_s']:,.0f} beats/s",
                 f"- target {pr['target']['beats_per_s']:,} beats/s on {pr['target']['cores']} cores: inference {'met' if pr['target']['met'] else 'not met'}, "
                 f"the command's work {'met' if cmd >= pr['target']['beats_per_s'] else 'not met'}", ""]
-    if not load('predict.json'): out += ["## Prediction (`bench_predict.py`)", "", "not run", ""]
+    if not shown: out += ["## Prediction (`bench_predict.py`)", "", "not run", ""]
     su = load('cli_startup.json')
     out += ["## CLI start-up (`bench_startup.py` → `cli_startup.json`)", ""]
     if su:
