@@ -43,6 +43,28 @@ def recalls(y, p, vocab):
         out[c] = dict(recall=round(k/max(int(m.sum()), 1), 4), n=int(m.sum()), ci95=wilson(k, int(m.sum())))
     return dict(per_class=out, accuracy=round(float((p == y).mean()), 4))
 
+def add_gap_tests(res:dict, tol:float=3.)->dict:
+    """Add to `res` the gaps (points) between recall on the sample and on the model's own validation beats, and what the
+    sample's size lets them say: for each class the two-sided exact binomial p of the sample's hits if its true recall
+    were the validation one; Fisher's combination of those p; and `pass_chance_if_identical`, the probability that all
+    classes land within `tol` points when the sample beats are exactly as hard as the validation beats (binomial)."""
+    from scipy.stats import binom, binomtest, chi2
+    own, pc = res['own_valid']['recall'], res['published_sample']['per_class']
+    gaps = {c: round(100*(pc[c]['recall'] - own[c]), 2) for c in own}
+    clip = lambda r: min(max(r, 1e-9), 1 - 1e-9)
+    chance = {c: round(float(binomtest(round(pc[c]['recall']*pc[c]['n']), pc[c]['n'], clip(own[c])).pvalue), 4) for c in own}
+    def within(r, n):   # P(|K/n - r| <= tol points) for K ~ Binomial(n, r)
+        lo, hi = np.ceil(n*(r - tol/100) - 1e-9), np.floor(n*(r + tol/100) + 1e-9)
+        return float(binom.cdf(hi, n, clip(r)) - binom.cdf(lo - 1, n, clip(r)))
+    res.update(recall_gap_points=gaps, max_abs_gap_points=max(abs(v) for v in gaps.values()),
+               within_3_points=bool(all(abs(v) <= tol for v in gaps.values())), gap_chance_p=chance,
+               gap_chance_note="two-sided exact binomial test of the sample's hits against the own-validation recall",
+               fisher_combined_p=round(float(chi2.sf(-2*sum(np.log(max(p, 1e-300)) for p in chance.values()), 2*len(chance))), 4),
+               pass_chance_if_identical=round(float(np.prod([within(own[c], pc[c]['n']) for c in own])), 4),
+               pass_chance_note=f"probability that every class's sample recall lands within {tol:g} points of its validation recall "
+                                "when the sample is exactly as hard as the validation beats (binomial, the sample's per-class sizes)")
+    return res
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--epochs', type=int, default=16)
@@ -53,7 +75,13 @@ def main():
     ap.add_argument('--recipe', default=None, help="take arch, hp, augmentation, epochs, lr and bs from this heartai recipe "
                     "(e.g. random) and score its last epoch (nothing chosen, as bench_train --recipe does)")
     ap.add_argument('--out', type=Path, default=OUT)
+    ap.add_argument('--rescore', type=Path, default=None, help="recompute the gap tests of an earlier results file in place, no training")
     a = ap.parse_args()
+    if a.rescore:
+        import json
+        res = add_gap_tests(json.loads(a.rescore.read_text())); write_json(a.rescore, res)
+        log(f"gaps {res['recall_gap_points']}; Fisher p {res['fisher_combined_p']}; pass chance if identical {res['pass_chance_if_identical']}")
+        return 0
     if not (DATA/'mitdb').is_dir() or not (DATA/'kaggle_sample'/'mitbih_train_sample.csv').is_file():
         log(f"skipped: the MIT-BIH records or the Kaggle sample are not in {DATA}"); return 0
     import torch
@@ -106,10 +134,6 @@ def main():
         y_auto = sub['target'].to_numpy()
         params = sum(p.numel() for p in learn.model.parameters())
     A = recalls(y_pub, p_pub, vocab)
-    gaps = {c: round(100*(A['per_class'][c]['recall'] - own['recall'][c]), 2) for c in vocab}
-    from scipy.stats import binomtest   # how likely a gap this large is from 100 beats alone, if the sample's true recall were the valid one
-    chance = {c: round(float(binomtest(round(A['per_class'][c]['recall']*A['per_class'][c]['n']), A['per_class'][c]['n'],
-                                       min(max(own['recall'][c], 1e-9), 1 - 1e-9)).pvalue), 4) for c in vocab}
     same = p_pub[per.exact.to_numpy()][found] == p_auto
     res = dict(
         protocol="beat-level stratified random 80/20 split of heartai's MIT-BIH beats (window='kachuee', lead='first'), the 500 "
@@ -119,19 +143,18 @@ def main():
         sample_match=dict(exact=int(m['exact']), n=int(m['n']), label_agreement=m['label_agreement']),
         own_valid=dict(accuracy=round(own['accuracy'], 4), f1_macro=round(own['f1_macro'], 4),
                        recall={c: round(v, 4) for c, v in own['recall'].items()}, support=own['support']),
-        published_sample=A, recall_gap_points=gaps, max_abs_gap_points=max(abs(v) for v in gaps.values()),
-        within_3_points=bool(all(abs(v) <= 3 for v in gaps.values())),
-        gap_chance_p=chance, gap_chance_note="two-sided exact binomial test of the sample's hits against the own-validation recall",
-        direction_b=dict(n=int(found.sum()), same_decision=round(float(same.mean()), 4),
+        published_sample=A, direction_b=dict(n=int(found.sum()), same_decision=round(float(same.mean()), 4),
                          accuracy_on_published=round(float((p_pub[per.exact.to_numpy()][found] == y_auto).mean()), 4),
                          accuracy_on_heartai_default=round(float((p_auto == y_auto).mean()), 4),
                          note="heartai's default lead='auto' vs the published beats at the same annotations; lead='first' beats are bit-identical"),
         machine=dict(cpus=os.cpu_count()), seconds=round(time.perf_counter() - t0, 1))
+    gaps, chance = add_gap_tests(res)['recall_gap_points'], res['gap_chance_p']
     write_json(a.out, res)
     log(f"own valid: acc {own['accuracy']:.4f}  recall {res['own_valid']['recall']}")
     pub_rec = {c: A['per_class'][c]['recall'] for c in vocab}
     log(f"published sample: acc {A['accuracy']:.4f}  recall {pub_rec}")
-    log(f"gap (points): {gaps}  within 3: {res['within_3_points']}  chance p: {chance}")
+    log(f"gap (points): {gaps}  within 3: {res['within_3_points']}  chance p: {chance}; Fisher p {res['fisher_combined_p']}; "
+        f"pass chance if identical {res['pass_chance_if_identical']}")
     log(f"direction B: same decision on {res['direction_b']['same_decision']:.4f} of {res['direction_b']['n']} beats; "
         f"accuracy published {res['direction_b']['accuracy_on_published']:.4f} vs heartai default {res['direction_b']['accuracy_on_heartai_default']:.4f}")
     log(f"wrote {a.out}")

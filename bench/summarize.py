@@ -186,7 +186,9 @@ def main():
                     f"{chance[c] if c in chance else 'n/a'} |"]
         b = cf['direction_b']
         out += ["", f"- all gaps within 3 points: {'yes' if cf['within_3_points'] else 'no'} (largest {cf['max_abs_gap_points']:.1f}; "
-                f"100 beats per class give intervals of about ±5 points)",
+                f"100 beats per class give intervals of about ±5 points)"
+                + (f"; the gaps taken together: Fisher's combined p {cf['fisher_combined_p']}; a sample exactly as hard as the validation "
+                   f"beats would pass the 3-point check with probability {cf['pass_chance_if_identical']:.2f}" if 'pass_chance_if_identical' in cf else ''),
                 f"- direction B, the same model on heartai's default beats (lead='auto') at the sample's annotations: same decision on "
                 f"{100*b['same_decision']:.1f} % of {b['n']}; accuracy {pct(b['accuracy_on_published'])} on the published beats vs "
                 f"{pct(b['accuracy_on_heartai_default'])} on heartai's", ""]
