@@ -140,6 +140,11 @@ def main():
             per = f" ({', '.join(f'{r:.3f}' for r in c['f1_nsvf_seeds'])})" if len(runs) > 1 else ''
             out += [f"| {n}{' (**chosen**)' if n == sel.get('chosen') else ''} | {q(mid['recall'])} | {q(mid['precision'])} | {c['f1_nsvf']:.3f}{per} |"]
         out += [""]
+    pr = load('probe_rhythm.json')
+    if pr:
+        out += ["## Which rhythm columns carry over to new patients (`probe_rhythm.py` → `probe_rhythm.json`)", "", f"- {pr['protocol']}", ""]
+        out += [f"- {n}: F1 over N,S,V,F {r['f1_nsvf']:.3f}; recall S {r['recall']['S']:.3f}, V {r['recall']['V']:.3f}" for n, r in pr['results'].items()]
+        out += [""]
 
     ab = (load('train_inter_ablation.json') or {}).get('inter_ablation')
     out += ["## New patients: DS1 → DS2 ablation (`bench_train.py --tasks inter --ablation` → `train_inter_ablation.json`)", ""]
