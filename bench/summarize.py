@@ -200,7 +200,7 @@ def main():
     if not shown: out += ["## Cross-format (`bench_crossformat.py`)", "", "not run", ""]
 
     shown = []
-    for name in ('predict.json', 'predict_recipe_random.json'):
+    for name in ('predict.json', 'predict_recipe_random.json', 'predict_width12_cmd.json'):
         pr = load(name)
         if not pr: continue
         shown.append(name)
