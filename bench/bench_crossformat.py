@@ -148,7 +148,7 @@ def main():
                          accuracy_on_heartai_default=round(float((p_auto == y_auto).mean()), 4),
                          note="heartai's default lead='auto' vs the published beats at the same annotations; lead='first' beats are bit-identical"),
         machine=dict(cpus=os.cpu_count()), seconds=round(time.perf_counter() - t0, 1))
-    gaps, chance = add_gap_tests(res)['recall_gap_points'], res['gap_chance_p']
+    add_gap_tests(res); gaps, chance = res['recall_gap_points'], res['gap_chance_p']
     write_json(a.out, res)
     log(f"own valid: acc {own['accuracy']:.4f}  recall {res['own_valid']['recall']}")
     pub_rec = {c: A['per_class'][c]['recall'] for c in vocab}

@@ -24,14 +24,14 @@ def main():
     from heartai.data.physionet import split_patient_kfold
     from heartai.data.windows import RHYTHM_COLS
     df = ds1_beats('kachuee'); y = df.target.to_numpy()
+    folds = [split_patient_kfold(df, k=4, fold=f, seed=0, three_way=False) for f in range(4)]   # the same folds for every column set
     sets = {'all 11 columns': list(RHYTHM_COLS), 'unit-free only': list(RELATIVE_RR),
             'unit-free + rr_pre, rr_post': [*RELATIVE_RR, 'rr_pre', 'rr_post']}
     res = dict(protocol="patient-wise 4-fold cross-validation inside MIT-BIH DS1 (folds of bench_select.py); gradient boosting "
                         "on rhythm columns only; out-of-fold decisions pooled; DS2 never read", results={})
     for name, cols in sets.items():
         X, pred, t = df[cols].to_numpy(np.float32), np.full(len(df), -1), time.perf_counter()
-        for fold in range(4):
-            s = split_patient_kfold(df, k=4, fold=fold, seed=0, three_way=False)
+        for s in folds:
             m = HistGradientBoostingClassifier(max_iter=200, class_weight='balanced', random_state=0).fit(X[s.train], y[s.train])
             pred[s.valid] = m.predict(X[s.valid])
         res['results'][name] = dict(columns=cols, **oof_scores(y, pred))

@@ -175,11 +175,11 @@ def main():
         out += [""]
     else: out += ["not run", ""]
 
-    shown = []
+    shown = False
     for name in ('crossformat.json', 'crossformat_random.json'):
         cf = load(name)
         if not cf: continue
-        shown.append(name)
+        shown = True
         out += [f"## Cross-format (`bench_crossformat.py{' --recipe ' + cf['recipe'] if cf.get('recipe') else ''}` → `{name}`)", ""]
         own, pub, chance = cf['own_valid'], cf['published_sample']['per_class'], cf.get('gap_chance_p', {})
         out += [f"- {cf['protocol']}; {cf['arch']} {cf['hp'] or ''} ({cf['params']:,} parameters), {cf['epochs']} epochs",
@@ -199,11 +199,11 @@ def main():
                 f"{pct(b['accuracy_on_heartai_default'])} on heartai's", ""]
     if not shown: out += ["## Cross-format (`bench_crossformat.py`)", "", "not run", ""]
 
-    shown = []
+    shown = False
     for name in ('predict.json', 'predict_recipe_random.json', 'predict_width12_cmd.json'):
         pr = load(name)
         if not pr: continue
-        shown.append(name)
+        shown = True
         m, cmd = pr['model'], pr['command_in_process']['beats_per_s']
         out += [f"## Prediction (`bench_predict.py` → `{name}`)", "", f"- {pr['benchmark']}",
                 f"- model: {m['arch']} {m.get('arch_kwargs') or ''} {m['params']:,} parameters, {m['macs_per_beat']/1e6:.2f} M multiply-accumulates per beat",
