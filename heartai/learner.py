@@ -85,15 +85,18 @@ class BalancedFocalLossFlat(BaseLoss):
     def activation(self, x): return F.softmax(x, dim=self.axis)
 
 # %% ../nbs/20_learner.ipynb #53cb898c
-def _class_weights(dls):
+def _class_weights(dls, power:float=1.):
+    "The data's class weights raised to `power` (0: equal, 0.5: inverse square-root frequency, 1: inverse frequency), mean 1."
     w = getattr(dls, 'class_weights', None)
     if w is None: raise ValueError("This loss needs class weights: build the data with ECGDataLoaders (it sets dls.class_weights)")
-    return torch.as_tensor(w, dtype=torch.float32)
+    w = torch.as_tensor(w, dtype=torch.float32)
+    w = torch.where(w > 0, w.clamp_min(1e-12) ** power, w)   # absent classes keep weight 0
+    return w / w[w > 0].mean()
 
 LOSSES = {  # name -> function of (dls, **kw) returning a fastai loss
     'ce': lambda dls, **kw: CrossEntropyLossFlat(**kw),
-    'weighted_ce': lambda dls, **kw: CrossEntropyLossFlat(weight=_class_weights(dls), **kw),
-    'focal': lambda dls, gamma=2., weighted=True, **kw: BalancedFocalLossFlat(gamma=gamma, weight=_class_weights(dls) if weighted else None, **kw),
+    'weighted_ce': lambda dls, weight_power=1., **kw: CrossEntropyLossFlat(weight=_class_weights(dls, weight_power), **kw),
+    'focal': lambda dls, gamma=2., weighted=True, weight_power=1., **kw: BalancedFocalLossFlat(gamma=gamma, weight=_class_weights(dls, weight_power) if weighted else None, **kw),
     'label_smoothing': lambda dls, eps=0.1, **kw: LabelSmoothingCrossEntropyFlat(eps=eps, **kw),
 }
 
