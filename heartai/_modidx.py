@@ -973,6 +973,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'heartai.training.eval_data': ('training.html#eval_data', 'heartai/training.py'),
                                   'heartai.training.evaluate_run': ('training.html#evaluate_run', 'heartai/training.py'),
                                   'heartai.training.fit': ('training.html#fit', 'heartai/training.py'),
+                                  'heartai.training.loss_settings': ('training.html#loss_settings', 'heartai/training.py'),
                                   'heartai.training.recipe': ('training.html#recipe', 'heartai/training.py'),
                                   'heartai.training.resolve_inputs': ('training.html#resolve_inputs', 'heartai/training.py'),
                                   'heartai.training.split_roles': ('training.html#split_roles', 'heartai/training.py'),

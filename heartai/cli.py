@@ -251,7 +251,7 @@ register('data build', "the beats of WFDB records as a beats table", cmd_data_bu
 register('data info', "beats per class and per record", cmd_data_info, _info_args)
 
 # %% ../nbs/60_cli.ipynb #cef286f1
-_TRAIN_KEYS = ('data', 'n', 'classes', 'split', 'valid_pct', 'arch', 'epochs', 'lr', 'bs', 'loss', 'channels', 'view', 'pretrained',
+_TRAIN_KEYS = ('data', 'n', 'classes', 'split', 'valid_pct', 'arch', 'epochs', 'lr', 'bs', 'loss', 'weight_power', 'channels', 'view', 'pretrained',
                'augment', 'balance', 'rhythm', 'template', 'window', 'leads', 'seed', 'monitor', 'hp', 'recall', 'recipe')
 
 def _flag(e)->str:
@@ -277,9 +277,9 @@ def _check_train_args(args):
     "Usage errors of `heartai train`, before any data is read."
     from heartai.models.core import get_arch
     from heartai.data.transforms import check_channels
-    from heartai.training import check_settings, SettingError
+    from heartai.training import check_settings, loss_settings, SettingError
     args.window = _window(args.window)
-    try: check_settings(args.epochs, args.lr, args.bs, args.freeze_epochs)
+    try: check_settings(args.epochs, args.lr, args.bs, args.freeze_epochs); loss_settings(args.loss, args.weight_power)
     except SettingError as e: raise UsageError(_flag(e)) from None
     try:
         if args.arch: get_arch(args.arch)
@@ -314,7 +314,7 @@ def cmd_train(args):
     try:
         r = train(args.data, args.output, classes=args.classes, split=args.split, valid_pct=args.valid_pct, n=args.n, arch=args.arch,
                   view=args.view, channels=tuple(args.channels.split(',')) if args.channels else None, hp=args.hp, epochs=args.epochs,
-                  lr=args.lr, bs=args.bs, loss=args.loss, augment=args.augment, balance=args.balance, pretrained=args.pretrained,
+                  lr=args.lr, bs=args.bs, loss=args.loss, weight_power=args.weight_power, augment=args.augment, balance=args.balance, pretrained=args.pretrained,
                   rhythm=args.rhythm, template=args.template, window=args.window, leads=args.leads,
                   freeze_epochs=args.freeze_epochs, monitor=args.monitor, recall=args.recall, seed=args.seed, mlflow=not args.no_mlflow,
                   tracking_uri=args.tracking_uri, experiment=args.experiment, run_name=args.name, register=args.register,
@@ -331,9 +331,7 @@ def cmd_train(args):
 
 # %% ../nbs/60_cli.ipynb #dbdbf1d8
 def _train_args(t):
-    from heartai.data.transforms import VIEWS, CHANNELS
-    from heartai.learner import LOSSES
-    from heartai.data.load import SPLITS
+    from heartai.core import VIEWS, CHANNELS, SPLITS, LOSS_NAMES   # names only: no torch or fastai for --help
     t.add_argument('--data', default='synthetic', help="a beats file, a folder of WFDB records, or 'synthetic' (default)")
     t.add_argument('--n', type=int, default=2000, help="beats of synthetic data")
     _classes_arg(t, "class set (auto: from the data)")
@@ -345,7 +343,8 @@ def _train_args(t):
     t.add_argument('--epochs', type=int, default=5)
     t.add_argument('--lr', default='auto', help="learning rate, or 'auto' (default): lr_find's valley")
     t.add_argument('--bs', type=int, default=128, help="batch size")
-    t.add_argument('--loss', choices=_choices(LOSSES), default='ce')
+    t.add_argument('--loss', choices=LOSS_NAMES, default='ce')
+    t.add_argument('--weight-power', type=float, default=1., help="class weights ^ this power in a weighted loss (focal, weighted_ce): 1 inverse frequency (default), 0.5 softer")
     t.add_argument('--channels', help=f"comma-separated channels among {', '.join(CHANNELS)} (default raw, or the pretrained model's)")
     t.add_argument('--view', choices=_choices(VIEWS), help="input view (default: the architecture's)")
     t.add_argument('--augment', action='store_true', help="train-time augmentation")

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np   # torch and pandas are imported where used: `import heartai.core` stays light (the CLI starts fast)
 
 # %% auto #0
-__all__ = ['BEAT_LEN', 'FS', 'MITBIH_FS', 'PTB_FS', 'SAMPLE_COLS', 'TARGET', 'MITBIH', 'PTB', 'VOCABS', 'beat_times_ms',
-           'BeatVocab', 'get_vocab', 'heartai_home', 'data_dir', 'cache_dir', 'seed_everything', 'pick_device',
-           'clean_stale', 'atomic_write', 'sha256', 'synth_beats']
+__all__ = ['BEAT_LEN', 'FS', 'MITBIH_FS', 'PTB_FS', 'SAMPLE_COLS', 'TARGET', 'MITBIH', 'PTB', 'VOCABS', 'CHANNELS', 'VIEWS',
+           'SPLITS', 'LOSS_NAMES', 'beat_times_ms', 'BeatVocab', 'get_vocab', 'heartai_home', 'data_dir', 'cache_dir',
+           'seed_everything', 'pick_device', 'clean_stale', 'atomic_write', 'sha256', 'synth_beats']
 
 # %% ../nbs/00_core.ipynb #c346510f
 BEAT_LEN = 187  # samples in one beat
@@ -93,6 +93,12 @@ def get_vocab(classes:str|BeatVocab='mitbih', # a vocabulary name ('mitbih' or '
     if not isinstance(classes, str) or classes.lower() not in VOCABS:
         raise ValueError(f"Unknown class set {classes!r}; expected one of {list(VOCABS)}")
     return VOCABS[classes.lower()]
+
+# %% ../nbs/00_core.ipynb #dfce8c1b
+CHANNELS = ('raw', 'd1', 'd2')  # channel names: raw signal, scaled first and second derivative
+VIEWS = ('1d', 'grid', 'gaf', 'rp')  # the input views heartai can build
+SPLITS = ('random', 'interpatient', 'patient')  # how `load_split` splits: by beat (stratified), MIT-BIH patients DS1 -> DS2, patient-wise k-fold
+LOSS_NAMES = ('ce', 'weighted_ce', 'focal', 'label_smoothing')  # the losses of `heartai.learner.LOSSES`
 
 # %% ../nbs/00_core.ipynb #f511c971
 def heartai_home(create:bool=True, # create the directory if it is missing

@@ -14,8 +14,8 @@ import heartai
 from .outputs import staged_dir, write_json
 
 # %% auto #0
-__all__ = ['RECIPES', 'SettingError', 'resolve_inputs', 'check_settings', 'build_learner', 'fit', 'eval_data', 'summary_metrics',
-           'evaluate_run', 'split_roles', 'TrainRun', 'train', 'recipe']
+__all__ = ['WEIGHTED_LOSSES', 'RECIPES', 'SettingError', 'resolve_inputs', 'check_settings', 'loss_settings', 'build_learner',
+           'fit', 'eval_data', 'summary_metrics', 'evaluate_run', 'split_roles', 'TrainRun', 'train', 'recipe']
 
 # %% ../nbs/22_training.ipynb #424221ed
 class SettingError(ValueError):
@@ -53,6 +53,19 @@ def _check_monitor(learn, monitor:str):
     names = ['train_loss', 'valid_loss'] + [getattr(m, 'name', None) for m in learn.metrics]
     if monitor not in names: raise SettingError(f"monitor {monitor!r} is not a recorded metric; choose one of {names}")
 
+# %% ../nbs/22_training.ipynb #32397e80
+WEIGHTED_LOSSES = ('weighted_ce', 'focal')   # the losses with class weights, which `weight_power` softens
+
+def loss_settings(loss='ce',            # a loss name (`heartai.learner.LOSSES`)
+                  weight_power:float=1., # class weights ^ power: 1 inverse frequency, 0.5 inverse square root, 0 equal
+                 )->dict:
+    "The extra arguments of `loss` for `weight_power` (empty at 1), or a `SettingError`."
+    if isinstance(weight_power, bool) or not isinstance(weight_power, numbers.Real) or not 0 <= weight_power <= 2:
+        raise SettingError(f"weight_power must be a number in [0, 2], got {weight_power!r}")
+    if weight_power == 1: return {}
+    if loss not in WEIGHTED_LOSSES: raise SettingError(f"weight_power={weight_power} needs a class-weighted loss {WEIGHTED_LOSSES}, not {loss!r}")
+    return dict(weight_power=float(weight_power))
+
 # %% ../nbs/22_training.ipynb #20b6fde8
 def build_learner(df:pd.DataFrame,    # labelled beats
                   splits,             # (train, valid) row positions, e.g. a `Splits` (its test rows are left out)
@@ -69,6 +82,7 @@ def build_learner(df:pd.DataFrame,    # labelled beats
                   path='.',           # the loaders' path
                   rhythm=None,        # rhythm side input: None/False (beat only), True (every rhythm column) or a list of columns
                   template:bool=False,# each lead minus its record's median beat as more leads (`heartai.data.inputs`; needs the record column)
+                  loss_kwargs:dict=None, # extra arguments of the loss, e.g. `loss_settings('focal', 0.5)`
                   **hp,               # hyperparameters of the architecture
                  ):
     "The seeded loaders and learner of a training run."
@@ -86,7 +100,7 @@ def build_learner(df:pd.DataFrame,    # labelled beats
     except TypeError as e:
         if side and 'rhythm' in str(e): raise SettingError("rhythm: this heartai's loaders take no side inputs (heartai.data.block)") from None
         raise
-    return ecg_learner(dls, arch, loss=loss, pretrained=pretrained, runs_dir=runs_dir, monitor=monitor, **hp)
+    return ecg_learner(dls, arch, loss=loss, pretrained=pretrained, runs_dir=runs_dir, monitor=monitor, loss_kwargs=loss_kwargs, **hp)
 
 # %% ../nbs/22_training.ipynb #7dc1df23
 def fit(learn,                 # a learner from `build_learner`
@@ -282,6 +296,7 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
           arch:str=None, view:str=None, channels=None, # see `resolve_inputs`
           hp:dict=None,            # hyperparameters of the architecture, e.g. {'width': 32}
           epochs:int=5, lr='auto', bs:int=128, loss:str='ce', # training: epochs, learning rate (or 'auto'), batch size, loss
+          weight_power:float=1.,   # class weights ^ power of a weighted loss ('focal', 'weighted_ce'): 1 inverse frequency, 0.5 softer
           augment:bool=False, balance:bool=False, # train-time augmentation; class-balanced sampling
           rhythm=False,            # rhythm side input: False (beat only), True (every rhythm column) or a list of columns
           template:bool=False,     # also every lead minus its record's median beat (a patient's own usual beat; needs records)
@@ -303,10 +318,11 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
     "Train and evaluate a model into the run directory `out`; see the table above for what it holds."
     from heartai.tracking import track
     check_settings(epochs, lr, bs, freeze_epochs if pretrained else None)
+    loss_kwargs = loss_settings(loss, weight_power)
     _check_register(register, mlflow)
     t0, say = time.time(), (print if progress else (lambda *a: None))
     settings = dict(data=str(data) if not isinstance(data, pd.DataFrame) else 'DataFrame', n=n, classes=classes, split=split, valid_pct=valid_pct,
-                    arch=arch, epochs=epochs, lr=lr, bs=bs, loss=loss, channels=channels, view=view, pretrained=pretrained, augment=augment,
+                    arch=arch, epochs=epochs, lr=lr, bs=bs, loss=loss, weight_power=weight_power, channels=channels, view=view, pretrained=pretrained, augment=augment,
                     balance=balance, rhythm=rhythm, template=template, window=window, leads=leads, seed=seed, monitor=monitor, hp=hp or {}, recall=recall or {})
     inputs = [data if isinstance(data, (str, Path)) else None, pretrained]   # never written over, even with `overwrite`
     with staged_dir(out, overwrite, 'train.json', protect=inputs) as tmp:
@@ -314,7 +330,7 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
         kind = _kind(data)
         arch, view, channels = resolve_inputs(arch, view, channels, pretrained)
         learn = build_learner(df, splits, classes, arch, view, channels, bs=bs, loss=loss, augment=True if augment else None, balance=balance,
-                              pretrained=pretrained, seed=seed, runs_dir=tmp/'checkpoints', monitor=monitor, path=tmp, rhythm=rhythm, template=template, **(hp or {}))
+                              pretrained=pretrained, seed=seed, runs_dir=tmp/'checkpoints', monitor=monitor, path=tmp, rhythm=rhythm, template=template, loss_kwargs=loss_kwargs, **(hp or {}))
         _check_recall(recall, list(learn.dls.vocab)); _check_monitor(learn, monitor)
         _say_setup(say, df, kind, data, learn, splits, test, pretrained)
         tracked = track(learn, experiment, run_name=run_name or Path(out).name, tracking_uri=tracking_uri,
@@ -336,7 +352,7 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
 
 # %% ../nbs/22_training.ipynb #45a9ed97
 RECIPES = dict(
-    newpatients=dict(split='interpatient', arch='cnn1d', loss='focal', channels=('raw', 'd1'), augment=True, rhythm=True,
+    newpatients=dict(split='interpatient', arch='cnn1d', loss='focal', weight_power=0.5, channels=('raw', 'd1'), augment=True, rhythm=True,
                      template=True, window='kachuee', epochs=8, lr=3e-3, bs=256),   # chosen by bench_select.py; bench_train.py --tasks inter --recipe newpatients
     random=dict(split='random', arch='cnn1d', hp={'width': 8}, augment=True, epochs=60, lr=3e-3, bs=256),  # the default model's size and speed; bench_train.py --tasks random --recipe random
 )  # name -> `train` settings

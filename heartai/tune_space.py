@@ -15,7 +15,7 @@ __all__ = ['TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_
 
 # %% ../nbs/51_tune.space.ipynb #476a26e8
 TRIAL_DEFAULTS = dict(arch='cnn1d', lr=3e-3, bs=64, loss='ce', augment=None, channels='raw', view=None, balance=False, wd=None,
-                      rhythm=False, window='kachuee', leads=1, template=False)
+                      rhythm=False, window='kachuee', leads=1, template=False, weight_power=1.)
 SAMPLERS = ('loguniform', 'uniform', 'randint')  # sampler tables a space may use
 
 def _scalar(v): return v is None or isinstance(v, (bool, numbers.Number, str))
@@ -54,14 +54,16 @@ def _arch_kwargs(cfg, arch):
 
 # %% ../nbs/51_tune.space.ipynb #eec664c1
 def _check_numbers(space, source):
-    "Learning rate, batch size and weight decay that cannot be right (`heartai.training.check_settings`), as values or sampler bounds."
-    from heartai.training import check_settings, SettingError
-    for k in ('lr', 'bs', 'wd'):
+    "Learning rate, batch size, weight decay and weight power that cannot be right (`heartai.training`), as values or sampler bounds."
+    from heartai.training import check_settings, loss_settings, SettingError
+    for k in ('lr', 'bs', 'wd', 'weight_power'):
         opts = _options(space, k)
         vals = list(_sampler(k, space[k], source)[1:]) if opts is None else opts
         for v in vals:
             if k == 'lr' and v == 'auto': raise ValueError(f"{source}: lr: 'auto' is not searchable; give values or a range")
-            try: check_settings(**{k: int(v) if k == 'bs' and isinstance(v, float) and v.is_integer() else v})
+            try:
+                if k == 'weight_power': loss_settings('focal', v)   # only its range: it applies to the weighted losses, ignored by the others
+                else: check_settings(**{k: int(v) if k == 'bs' and isinstance(v, float) and v.is_integer() else v})
             except SettingError as e: raise ValueError(f"{source}: {e}") from None
 
 def _check_settings(space, source):

@@ -12,10 +12,9 @@ from torch import Tensor
 from ..core import BEAT_LEN, SAMPLE_COLS
 
 # %% auto #0
-__all__ = ['TEMPLATE_SUFFIX', 'CHANNELS', 'VIEWS', 'lead_columns', 'beat_array', 'template_of', 'recorded_leads',
-           'minus_record_median', 'record_ids', 'rhythm_columns', 'side_array', 'rhythm_inputs', 'check_channels',
-           'derivative_scales', 'stack_channels', 'grid_view', 'gaf_view', 'recurrence_view', 'check_view',
-           'view_function']
+__all__ = ['TEMPLATE_SUFFIX', 'lead_columns', 'beat_array', 'template_of', 'recorded_leads', 'minus_record_median', 'record_ids',
+           'rhythm_columns', 'side_array', 'rhythm_inputs', 'check_channels', 'derivative_scales', 'stack_channels',
+           'grid_view', 'gaf_view', 'recurrence_view', 'check_view', 'view_function', 'CHANNELS', 'VIEWS']
 
 # %% ../../nbs/03a_data.inputs.ipynb #6f3c6ae6
 _LEAD_COL = re.compile(r'^(.+)_(\d+)$')
@@ -142,7 +141,10 @@ def rhythm_inputs(df:pd.DataFrame, # beats to predict, with the model's rhythm c
     return (torch.from_numpy(S) - torch.tensor(spec['mean'])) / torch.tensor(spec['std'])
 
 # %% ../../nbs/03a_data.inputs.ipynb #962f1856
-CHANNELS = ('raw', 'd1', 'd2')  # channel names: raw signal, scaled first and second derivative
+from ..core import CHANNELS   # channel names (raw signal, scaled first and second derivative), defined in the light `heartai.core`
+
+# %% ../../nbs/03a_data.inputs.ipynb #78ca61d7
+_all_ = ['CHANNELS']   # still exported from here
 
 # %% ../../nbs/03a_data.inputs.ipynb #776763eb
 def check_channels(channels)->tuple:
@@ -222,7 +224,10 @@ def recurrence_view(t:Tensor, size:int=64, eps:float|None=None)->Tensor:
     return (d <= eps).float() if eps is not None else d
 
 # %% ../../nbs/03a_data.inputs.ipynb #f1db5c35
-VIEWS = ('1d', 'grid', 'gaf', 'rp')  # the input views heartai can build
+from ..core import VIEWS   # the input views heartai can build, defined in the light `heartai.core`
+
+# %% ../../nbs/03a_data.inputs.ipynb #9e4056d3
+_all_ = ['VIEWS']
 
 # %% ../../nbs/03a_data.inputs.ipynb #14346274
 def check_view(view:str='1d', # one of `VIEWS` (any case)
