@@ -41,6 +41,7 @@ Ninth candidate, its rule fixed before it was run: the P-wave window with the te
 recall of the four (0.66-0.72) and the lowest S precision (0.18-0.24), the failure the softened weights address. Same
 rule: it replaces the current choice (class weights ^0.5, 0.589) only if its median over seeds 0, 1, 2 beats it by more
 than --margin (0.005); the eight earlier candidates are reused from the results file.
+Result: 0.593 (seeds 0.587, 0.631, 0.593), higher by 0.0048, not by more than 0.005: not chosen; the recipe is unchanged.
 --reuse takes a candidate's result for a seed from an earlier results file with the same recipe and folds instead of
 training it again (the first, one-seed run of this script).
 
