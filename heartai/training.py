@@ -58,11 +58,12 @@ WEIGHTED_LOSSES = ('weighted_ce', 'focal')   # the losses with class weights, wh
 
 def loss_settings(loss='ce',            # a loss name (`heartai.learner.LOSSES`)
                   weight_power:float=1., # class weights ^ power: 1 inverse frequency, 0.5 inverse square root, 0 equal
+                  strict:bool=True,      # refuse `weight_power` for a loss without class weights (False: ignore it, as a sweep over losses does)
                  )->dict:
     "The extra arguments of `loss` for `weight_power` (empty at 1), or a `SettingError`."
     if isinstance(weight_power, bool) or not isinstance(weight_power, numbers.Real) or not 0 <= weight_power <= 2:
         raise SettingError(f"weight_power must be a number in [0, 2], got {weight_power!r}")
-    if weight_power == 1: return {}
+    if weight_power == 1 or (loss not in WEIGHTED_LOSSES and not strict): return {}
     if loss not in WEIGHTED_LOSSES: raise SettingError(f"weight_power={weight_power} needs a class-weighted loss {WEIGHTED_LOSSES}, not {loss!r}")
     return dict(weight_power=float(weight_power))
 
