@@ -27,8 +27,8 @@ del FocalLoss, FocalLossFlat, load_model  # fastai's; heartai's old names for it
 
 # %% auto #0
 __all__ = ['LOSSES', 'TRAINING_CALLS', 'recall_first_metrics', 'BalancedFocalLoss', 'BalancedFocalLossFlat', 'ecg_loss',
-           'RunCheckpoint', 'RunRecorder', 'ECGLearner', 'export_model', 'ecg_learner', 'MODEL_FORMAT', 'HP_MAX',
-           'ModelFileError', 'read_model_config', 'load_ecg_model']
+           'RunCheckpoint', 'RunRecorder', 'WeightAverage', 'ECGLearner', 'export_model', 'ecg_learner', 'MODEL_FORMAT',
+           'HP_MAX', 'ModelFileError', 'read_model_config', 'load_ecg_model']
 
 # %% ../nbs/20_learner.ipynb #5cedacb5
 def _argmax_metric(func, name, **kw):
@@ -265,6 +265,54 @@ def _close(self:RunRecorder, error:BaseException=None):
         self.info['ended'], self.active = _now(), False
         self._write()
 
+# %% ../nbs/20_learner.ipynb #b4b81c56
+class WeightAverage(Callback):
+    "Validate, checkpoint and end each fit with the uniform average of the weights after every training step from `start` on."
+    order = RunRecorder.order + 1   # after the epoch's checkpoints (of the averaged weights) are saved
+    def __init__(self, start:float=0.5): # fraction of each fit after which the steps are averaged (0: all of them)
+        if isinstance(start, bool) or not isinstance(start, (int, float)) or not 0 <= start < 1:
+            raise ValueError(f"WeightAverage start must be a number in [0, 1), got {start!r}")
+        store_attr(); self.avg, self.n, self.raw = None, 0, None
+
+    def _file(self): run = getattr(self.learn, 'run_recorder', None); return run.dir/'average.pth' if getattr(run, 'active', False) else None
+
+    def before_fit(self):
+        self.avg, self.n, self.raw, run, f = None, 0, None, getattr(self.learn, 'run_recorder', None), self._file()
+        if f is not None and run.skip_to and f.exists():   # a resumed fit: the average saved with its last epoch
+            s = torch.load(f, map_location=self.dls.device, weights_only=True)
+            if s['fit'] == run.fit_idx: self.avg, self.n = s['avg'], s['n']
+
+    def after_batch(self):
+        if not self.training or self.pct_train < self.start: return
+        sd, self.n = self.model.state_dict(), self.n + 1
+        if self.avg is None: self.avg = {k: v.detach().float().clone() for k, v in sd.items() if v.is_floating_point()}
+        else:
+            for k, a in self.avg.items(): a.add_(sd[k].detach().float() - a, alpha=1/self.n)
+
+
+# %% ../nbs/20_learner.ipynb #88512215
+@patch
+def before_validate(self:WeightAverage):
+    if self.avg is None: return
+    self.raw = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+    self.model.load_state_dict({**self.raw, **self.avg})
+
+@patch
+def after_epoch(self:WeightAverage):
+    "Back to the raw weights to train on; `last.pth` gets them, `average.pth` the average."
+    if self.raw is None: return
+    self.model.load_state_dict(self.raw); self.raw = None
+    f, cp = self._file(), getattr(self.learn, 'run_checkpoint', None)
+    if f is None or cp is None: return
+    cp._save('last', with_opt=True)
+    atomic_write(f, lambda t: torch.save(dict(fit=self.learn.run_recorder.fit_idx, n=self.n, avg=self.avg), t), overwrite=True)
+
+@patch
+def after_fit(self:WeightAverage):
+    if self.avg is not None: self.model.load_state_dict({**self.model.state_dict(), **self.avg})
+    self.avg, self.raw = None, None
+
+
 # %% ../nbs/20_learner.ipynb #5906b87c
 TRAINING_CALLS = ('fit', 'fit_one_cycle', 'fit_flat_cos', 'fit_sgdr', 'fine_tune')  # fastai's training methods: one run each
 
@@ -299,7 +347,7 @@ class ECGLearner(Learner):
 @patch
 def lr_find(self:ECGLearner, *args, **kwargs):
     "fastai's `lr_find`, leaving no run and no `models/` folder."
-    runs = self.cbs.filter(lambda cb: isinstance(cb, (RunRecorder, RunCheckpoint)))
+    runs = self.cbs.filter(lambda cb: isinstance(cb, (RunRecorder, RunCheckpoint, WeightAverage)))
     with self.removed_cbs(runs), tempfile.TemporaryDirectory(prefix='heartai-lr_find-') as d:
         model_dir, self.model_dir = self.model_dir, Path(d)   # absolute: fastai saves to path/model_dir, which is then d
         try: return Learner.lr_find(self, *args, **kwargs)
@@ -409,6 +457,7 @@ def ecg_learner(dls,                 # data from `ECGDataLoaders` (any fastai `D
                 precision:str='fp32', # 'fp32', 'bf16' or 'fp16' (fp16 needs a GPU)
                 loss_kwargs:dict=None, # extra arguments for a named loss (e.g. dict(gamma=3) for focal)
                 opt_func=Adam,       # optimizer, as in fastai
+                weight_average:float=None, # average the weights from this fraction of each fit on (`WeightAverage`; None: no averaging)
                 **arch_kwargs,       # hyperparameters of the architecture (e.g. width=64, dropout=0.2)
                )->ECGLearner:
     "A fastai `Learner` for heartbeats: model from the registry, recall-first metrics, runs and checkpoints."
@@ -425,6 +474,7 @@ def ecg_learner(dls,                 # data from `ECGDataLoaders` (any fastai `D
     model = create_model(arch, **kw)
     if pretrained is not None: _load_pretrained(model, pretrained, c_in, view)
     cbs = [RunCheckpoint(monitor), RunRecorder(runs_dir, load_best)] if checkpoint else []
+    if weight_average is not None: cbs.append(WeightAverage(weight_average))
     learn = ECGLearner(dls, model, arch=arch, arch_kwargs=kw, cbs=cbs, loss_func=ecg_loss(loss, dls, **(loss_kwargs or {})),
                        metrics=recall_first_metrics(vocab) if metrics is None else metrics, splitter=arch_splitter, opt_func=opt_func)
     if precision == 'bf16': learn.to_bf16()

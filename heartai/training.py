@@ -84,6 +84,7 @@ def build_learner(df:pd.DataFrame,    # labelled beats
                   rhythm=None,        # rhythm side input: None/False (beat only), True (every rhythm column) or a list of columns
                   template:bool=False,# each lead minus its record's median beat as more leads (`heartai.data.inputs`; needs the record column)
                   loss_kwargs:dict=None, # extra arguments of the loss, e.g. `loss_settings('focal', 0.5)`
+                  weight_average:float=None, # average the weights from this fraction of training on (`heartai.learner.WeightAverage`; None: none)
                   **hp,               # hyperparameters of the architecture
                  ):
     "The seeded loaders and learner of a training run."
@@ -101,7 +102,8 @@ def build_learner(df:pd.DataFrame,    # labelled beats
     except TypeError as e:
         if side and 'rhythm' in str(e): raise SettingError("rhythm: this heartai's loaders take no side inputs (heartai.data.block)") from None
         raise
-    return ecg_learner(dls, arch, loss=loss, pretrained=pretrained, runs_dir=runs_dir, monitor=monitor, loss_kwargs=loss_kwargs, **hp)
+    return ecg_learner(dls, arch, loss=loss, pretrained=pretrained, runs_dir=runs_dir, monitor=monitor, loss_kwargs=loss_kwargs,
+                       weight_average=weight_average, **hp)
 
 # %% ../nbs/22_training.ipynb #7dc1df23
 def fit(learn,                 # a learner from `build_learner`
