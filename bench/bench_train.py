@@ -124,7 +124,8 @@ def run_inter(a, seed, tmp, rhythm=False, window='kachuee', leads=1, template=Fa
     splits = subsample(split_interpatient(df, seed=a.split_seed), a.max_beats, seed)
     learn = build_learner(df, splits, 'mitbih', a.arch, channels=tuple(a.inter_channels.split(',')), bs=a.bs, loss=a.inter_loss,
                           augment=True if a.inter_augment else None, seed=seed, runs_dir=tmp/'runs', monitor='recall_macro',
-                          rhythm=rhythm, template=template, loss_kwargs=loss_settings(a.inter_loss, a.inter_weight_power), **a.arch_kwargs); quiet(learn)
+                          rhythm=rhythm, template=template, loss_kwargs=loss_settings(a.inter_loss, a.inter_weight_power),
+                          weight_average=a.inter_weight_average, **a.arch_kwargs); quiet(learn)
     t = time.perf_counter(); fit(learn, a.inter_epochs, a.lr); secs = time.perf_counter() - t
     dl = learn.dls.test_dl(df.iloc[splits.test], with_labels=True)   # DS2: only now, once
     vi, ti = ECGInterpretation.from_learner(learn, progress=False), ECGInterpretation.from_learner(learn, dl=dl, progress=False)
@@ -165,7 +166,7 @@ def task_inter(df, a, res, tmp):
     from heartai.training import SettingError
     seeds = [int(s) for s in a.seeds.split(',')]
     base = dict(protocol="inter-patient: train DS1 minus held-out DS1 patients; valid = those patients (best epoch, thresholds); "
-                         "test = DS2, predicted once", arch=a.arch, arch_kwargs=a.arch_kwargs, loss=a.inter_loss, weight_power=a.inter_weight_power, channels=a.inter_channels,
+                         "test = DS2, predicted once", arch=a.arch, arch_kwargs=a.arch_kwargs, loss=a.inter_loss, weight_power=a.inter_weight_power, weight_average=a.inter_weight_average, channels=a.inter_channels,
                 augment=a.inter_augment, epochs=a.inter_epochs, split_seed=a.split_seed, max_beats=a.max_beats)
     if a.ablation:
         rows = {}
@@ -251,7 +252,7 @@ def apply_recipe(a):
     a.arch, a.bs, a.lr, a.hp = r.get('arch', 'cnn1d'), r['bs'], r['lr'], [f'{k}={json.dumps(v)}' for k, v in (r.get('hp') or {}).items()]
     if r['split'] == 'interpatient':
         a.inter_loss, a.inter_channels, a.inter_augment, a.inter_epochs = r['loss'], ','.join(r['channels']), r['augment'], r['epochs']
-        a.inter_weight_power = r.get('weight_power', 1.)
+        a.inter_weight_power, a.inter_weight_average = r.get('weight_power', 1.), r.get('weight_average')
         a.rhythm, a.window, a.template, a.leads = r['rhythm'], r['window'], r['template'], r.get('leads', 1)
     else: a.random_loss, a.random_augment, a.epochs, a.random_channels = r.get('loss', 'ce'), r['augment'], r['epochs'], ','.join(r.get('channels') or ['raw'])
 
@@ -262,6 +263,7 @@ def main():
     ap.add_argument('--epochs', type=int, default=20); ap.add_argument('--inter-epochs', type=int, default=10)
     ap.add_argument('--inter-loss', default='weighted_ce'); ap.add_argument('--inter-channels', default='raw')
     ap.add_argument('--inter-weight-power', type=float, default=1., help="inter: class weights ^ this power in the weighted loss")
+    ap.add_argument('--inter-weight-average', type=float, default=None, help="inter: average the weights from this fraction of training on (default: none)")
     ap.add_argument('--inter-augment', action='store_true'); ap.add_argument('--ptb-epochs', type=int, default=8)
     ap.add_argument('--speed-runs', type=int, default=3); ap.add_argument('--out', default=None, help="results JSON (default bench/results/train.json; with --ablation train_inter_ablation.json)")
     ap.add_argument('--seeds', default='0,1,2', help="inter: training seeds; the median over them is reported with each seed's numbers")

@@ -116,7 +116,7 @@ def main():
         m, seeds = r['median'], r['seeds']
         q = lambda d: ' · '.join(f"{d[c]:.3f}" for c in 'NSVF' if c in d)
         out += [f"## New patients: DS1 → DS2, median of seeds {seeds} (`{p.name}`)", ""] + ([f"- {whole['note']}"] if whole.get('note') else []) + ["",
-                f"- {r['protocol']}; {r['arch']} {r.get('arch_kwargs') or ''}, loss {r['loss']} (class weights ^{r.get('weight_power', 1.)}), channels {r['channels']}, augment {r['augment']}, "
+                f"- {r['protocol']}; {r['arch']} {r.get('arch_kwargs') or ''}, loss {r['loss']} (class weights ^{r.get('weight_power', 1.)}){', weights averaged from ' + str(r['weight_average']) + ' of training' if r.get('weight_average') is not None else ''}, channels {r['channels']}, augment {r['augment']}, "
                 f"{r['epochs']} epochs; rhythm {r.get('rhythm')}, window {r.get('window')}, leads {r.get('leads')}, template lead {r.get('template', False)}"
                 + (f" (recipe `{rec}`: `heartai train --recipe {rec}`)" if rec and not whole.get('superseded_by') else ''),
                 f"- DS2 recall N · S · V · F {q(m['test_recall'])}; precision {q(m['test_precision'])}; F1 over N,S,V,F {m['test_f1_nsvf']:.3f}"]

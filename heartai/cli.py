@@ -251,7 +251,7 @@ register('data build', "the beats of WFDB records as a beats table", cmd_data_bu
 register('data info', "beats per class and per record", cmd_data_info, _info_args)
 
 # %% ../nbs/60_cli.ipynb #cef286f1
-_TRAIN_KEYS = ('data', 'n', 'classes', 'split', 'valid_pct', 'arch', 'epochs', 'lr', 'bs', 'loss', 'weight_power', 'channels', 'view', 'pretrained',
+_TRAIN_KEYS = ('data', 'n', 'classes', 'split', 'valid_pct', 'arch', 'epochs', 'lr', 'bs', 'loss', 'weight_power', 'weight_average', 'channels', 'view', 'pretrained',
                'augment', 'balance', 'rhythm', 'template', 'window', 'leads', 'seed', 'monitor', 'hp', 'recall', 'recipe')
 
 def _flag(e)->str:
@@ -279,7 +279,7 @@ def _check_train_args(args):
     from heartai.data.transforms import check_channels
     from heartai.training import check_settings, loss_settings, SettingError
     args.window = _window(args.window)
-    try: check_settings(args.epochs, args.lr, args.bs, args.freeze_epochs); loss_settings(args.loss, args.weight_power)
+    try: check_settings(args.epochs, args.lr, args.bs, args.freeze_epochs, weight_average=args.weight_average); loss_settings(args.loss, args.weight_power)
     except SettingError as e: raise UsageError(_flag(e)) from None
     try:
         if args.arch: get_arch(args.arch)
@@ -314,7 +314,7 @@ def cmd_train(args):
     try:
         r = train(args.data, args.output, classes=args.classes, split=args.split, valid_pct=args.valid_pct, n=args.n, arch=args.arch,
                   view=args.view, channels=tuple(args.channels.split(',')) if args.channels else None, hp=args.hp, epochs=args.epochs,
-                  lr=args.lr, bs=args.bs, loss=args.loss, weight_power=args.weight_power, augment=args.augment, balance=args.balance, pretrained=args.pretrained,
+                  lr=args.lr, bs=args.bs, loss=args.loss, weight_power=args.weight_power, weight_average=args.weight_average, augment=args.augment, balance=args.balance, pretrained=args.pretrained,
                   rhythm=args.rhythm, template=args.template, window=args.window, leads=args.leads,
                   freeze_epochs=args.freeze_epochs, monitor=args.monitor, recall=args.recall, seed=args.seed, mlflow=not args.no_mlflow,
                   tracking_uri=args.tracking_uri, experiment=args.experiment, run_name=args.name, register=args.register,
@@ -345,6 +345,7 @@ def _train_args(t):
     t.add_argument('--bs', type=int, default=128, help="batch size")
     t.add_argument('--loss', choices=LOSS_NAMES, default='ce')
     t.add_argument('--weight-power', type=float, default=1., help="class weights ^ this power in a weighted loss (focal, weighted_ce): 1 inverse frequency (default), 0.5 softer")
+    t.add_argument('--weight-average', type=float, metavar='FRACTION', help="average the weights of every step from this fraction of training on, e.g. 0.5 (default: none)")
     t.add_argument('--channels', help=f"comma-separated channels among {', '.join(CHANNELS)} (default raw, or the pretrained model's)")
     t.add_argument('--view', choices=_choices(VIEWS), help="input view (default: the architecture's)")
     t.add_argument('--augment', action='store_true', help="train-time augmentation")

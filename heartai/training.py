@@ -36,7 +36,7 @@ def resolve_inputs(arch:str=None,   # architecture (default: the pretrained mode
     return arch, get_arch(arch).check_view(view), channels
 
 # %% ../nbs/22_training.ipynb #e93e5685
-def check_settings(epochs=None, lr=None, bs=None, freeze_epochs=None, wd=None):
+def check_settings(epochs=None, lr=None, bs=None, freeze_epochs=None, wd=None, weight_average=None):
     "Refuse training settings that cannot be right with a `SettingError` naming the setting (`None`: not checked)."
     for k, v, lo in (('epochs', epochs, 1), ('bs', bs, 1), ('freeze_epochs', freeze_epochs, 0)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < lo):
@@ -47,6 +47,8 @@ def check_settings(epochs=None, lr=None, bs=None, freeze_epochs=None, wd=None):
         except (TypeError, ValueError): x = math.nan
         if not (math.isfinite(x) and ok(x)):
             raise SettingError(f"{k} must be a number{' or ' + repr('auto') if k == 'lr' else ''} ({'positive' if k == 'lr' else 'non-negative'} and finite), got {v!r}")
+    if weight_average is not None and (isinstance(weight_average, bool) or not isinstance(weight_average, numbers.Real) or not 0 <= weight_average < 1):
+        raise SettingError(f"weight_average must be a fraction of training in [0, 1), got {weight_average!r}")
 
 def _check_monitor(learn, monitor:str):
     "Refuse a `monitor` the learner does not record, before training."
@@ -300,6 +302,7 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
           hp:dict=None,            # hyperparameters of the architecture, e.g. {'width': 32}
           epochs:int=5, lr='auto', bs:int=128, loss:str='ce', # training: epochs, learning rate (or 'auto'), batch size, loss
           weight_power:float=1.,   # class weights ^ power of a weighted loss ('focal', 'weighted_ce'): 1 inverse frequency, 0.5 softer
+          weight_average:float=None, # average the weights of every step from this fraction of training on (`heartai.learner.WeightAverage`; None: none)
           augment:bool=False, balance:bool=False, # train-time augmentation; class-balanced sampling
           rhythm=False,            # rhythm side input: False (beat only), True (every rhythm column) or a list of columns
           template:bool=False,     # also every lead minus its record's median beat (a patient's own usual beat; needs records)
@@ -320,12 +323,12 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
          )->TrainRun:
     "Train and evaluate a model into the run directory `out`; see the table above for what it holds."
     from heartai.tracking import track
-    check_settings(epochs, lr, bs, freeze_epochs if pretrained else None)
+    check_settings(epochs, lr, bs, freeze_epochs if pretrained else None, weight_average=weight_average)
     loss_kwargs = loss_settings(loss, weight_power)
     _check_register(register, mlflow)
     t0, say = time.time(), (print if progress else (lambda *a: None))
     settings = dict(data=str(data) if not isinstance(data, pd.DataFrame) else 'DataFrame', n=n, classes=classes, split=split, valid_pct=valid_pct,
-                    arch=arch, epochs=epochs, lr=lr, bs=bs, loss=loss, weight_power=weight_power, channels=channels, view=view, pretrained=pretrained, augment=augment,
+                    arch=arch, epochs=epochs, lr=lr, bs=bs, loss=loss, weight_power=weight_power, weight_average=weight_average, channels=channels, view=view, pretrained=pretrained, augment=augment,
                     balance=balance, rhythm=rhythm, template=template, window=window, leads=leads, seed=seed, monitor=monitor, hp=hp or {}, recall=recall or {})
     inputs = [data if isinstance(data, (str, Path)) else None, pretrained]   # never written over, even with `overwrite`
     with staged_dir(out, overwrite, 'train.json', protect=inputs) as tmp:
@@ -333,7 +336,8 @@ def train(data='synthetic',        # 'synthetic', a beats DataFrame, a beats fil
         kind = _kind(data)
         arch, view, channels = resolve_inputs(arch, view, channels, pretrained)
         learn = build_learner(df, splits, classes, arch, view, channels, bs=bs, loss=loss, augment=True if augment else None, balance=balance,
-                              pretrained=pretrained, seed=seed, runs_dir=tmp/'checkpoints', monitor=monitor, path=tmp, rhythm=rhythm, template=template, loss_kwargs=loss_kwargs, **(hp or {}))
+                              pretrained=pretrained, seed=seed, runs_dir=tmp/'checkpoints', monitor=monitor, path=tmp, rhythm=rhythm, template=template, loss_kwargs=loss_kwargs,
+                              weight_average=weight_average, **(hp or {}))
         _check_recall(recall, list(learn.dls.vocab)); _check_monitor(learn, monitor)
         _say_setup(say, df, kind, data, learn, splits, test, pretrained)
         tracked = track(learn, experiment, run_name=run_name or Path(out).name, tracking_uri=tracking_uri,

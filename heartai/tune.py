@@ -115,7 +115,7 @@ def _trial(config, data=None, setup=None):
             df, splits = data[_data_key(cfg)]
             learn = build_learner(df, splits, s['classes'], arch, view, _channels(cfg['channels']), bs=int(cfg['bs']), loss=cfg['loss'],
                                   augment=cfg['augment'], balance=bool(cfg['balance']), seed=s['seed'], rhythm=cfg['rhythm'], template=bool(cfg['template']), monitor=s['metric'],
-                                  loss_kwargs=loss_settings(cfg['loss'], cfg['weight_power'], strict=False),
+                                  loss_kwargs=loss_settings(cfg['loss'], cfg['weight_power'], strict=False), weight_average=cfg['weight_average'],
                                   runs_dir=Path(ctx.get_trial_dir())/'runs', **_arch_kwargs(cfg, arch))
             t.attach(learn)
             seen = np.r_[learn.dls.train_ds.rows.numpy(), learn.dls.valid_ds.rows.numpy()]   # the rows the learner receives

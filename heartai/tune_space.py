@@ -15,7 +15,7 @@ __all__ = ['TRIAL_DEFAULTS', 'SAMPLERS', 'check_space', 'load_space', 'space_to_
 
 # %% ../nbs/51_tune.space.ipynb #476a26e8
 TRIAL_DEFAULTS = dict(arch='cnn1d', lr=3e-3, bs=64, loss='ce', augment=None, channels='raw', view=None, balance=False, wd=None,
-                      rhythm=False, window='kachuee', leads=1, template=False, weight_power=1.)
+                      rhythm=False, window='kachuee', leads=1, template=False, weight_power=1., weight_average=None)
 SAMPLERS = ('loguniform', 'uniform', 'randint')  # sampler tables a space may use
 
 def _scalar(v): return v is None or isinstance(v, (bool, numbers.Number, str))
@@ -54,9 +54,9 @@ def _arch_kwargs(cfg, arch):
 
 # %% ../nbs/51_tune.space.ipynb #eec664c1
 def _check_numbers(space, source):
-    "Learning rate, batch size, weight decay and weight power that cannot be right (`heartai.training`), as values or sampler bounds."
+    "Learning rate, batch size, weight decay, weight power and weight averaging that cannot be right (`heartai.training`), as values or sampler bounds."
     from heartai.training import check_settings, loss_settings, SettingError
-    for k in ('lr', 'bs', 'wd', 'weight_power'):
+    for k in ('lr', 'bs', 'wd', 'weight_power', 'weight_average'):
         opts = _options(space, k)
         vals = list(_sampler(k, space[k], source)[1:]) if opts is None else opts
         for v in vals:
