@@ -57,6 +57,11 @@ columns 0.452 -> 0.503 with them (S recall 0.59 -> 0.65, S precision 0.21 -> 0.3
 is the chosen recipe with all 13 rhythm columns; the 12th the chosen recipe with the unit-free columns and the two
 irregularity columns. Same rule, in this order: each replaces the current choice (0.589) only if its median over seeds
 0, 1, 2 beats the current choice's by more than --margin (0.005); the ten earlier candidates are reused from the results file.
+They ran with the two columns in heartai's rhythm columns (commit 6fe6d0b); as neither was chosen, heartai's columns are
+back to the 11, and `add_irregularity` computes the two here from the table's R-peaks (the same values: largest difference
+1e-7 on DS1).
+Result: rhythm irregularity 0.568 (seeds 0.575, 0.548, 0.568); unit-free rhythm + irregularity 0.578 (seeds 0.578, 0.568,
+0.580; S recall 0.57-0.67 at precision 0.33-0.38, but F recall 0.04-0.08). Neither chosen; the recipe is unchanged.
 --reuse takes a candidate's result for a seed from an earlier results file with the same recipe and folds instead of
 training it again (the first, one-seed run of this script).
 
@@ -71,8 +76,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get('HEARTAI_SHARED_DATA', ROOT.parent/'shared'/'data'))
 OUT = ROOT/'bench'/'results'/'select_ds1_cv.json'
 RELATIVE_RR = ('rr_ratio', 'rr_pre_rec', 'rr_post_rec', 'rr_local_rec', 'rr_pre_local', 'rr_post_local')  # no seconds, no per-record constant
-IRREGULARITY = ('rr_local_cv', 'rr_local_msd')   # added to RHYTHM_COLS after the first ten candidates ran
-RR_11 = ('rr_pre', 'rr_post', 'rr_ratio', 'rr_local', 'rr_record', 'rr_record_med', *RELATIVE_RR[1:])   # the rhythm columns before them (`rhythm=True` then)
+IRREGULARITY = ('rr_local_cv', 'rr_local_msd')   # candidates 11 and 12 only: computed here (`add_irregularity`), not heartai's rhythm columns
+RR_11 = ('rr_pre', 'rr_post', 'rr_ratio', 'rr_local', 'rr_record', 'rr_record_med', *RELATIVE_RR[1:])   # heartai's RHYTHM_COLS (`rhythm=True`)
 CANDIDATES = [('rhythm (Kachuee window)', dict(window='kachuee', template=False)),
               ('+ template lead', dict(window='kachuee', template=True)),
               ('+ P-wave window', dict(window='pqrst', template=True)),
@@ -88,11 +93,24 @@ CANDIDATES = [('rhythm (Kachuee window)', dict(window='kachuee', template=False)
 
 def log(*a): print(*a, flush=True)
 
-def ds1_beats(window, leads=1):
+def add_irregularity(df, fs=360.):
+    "`df` with the IRREGULARITY columns of each beat, from its record's R-peaks in `df` (the up to 10 intervals before rr_pre)."
+    out = {c: np.zeros(len(df)) for c in IRREGULARITY}
+    for _, g in df.groupby('record'):
+        g = g.sort_values('rpeak'); d = np.diff(g.rpeak.to_numpy(np.float64)) / fs
+        for j, i in enumerate(g.index):
+            w = d[max(0, j - 11):max(0, j - 1)]   # the intervals before rr_pre (= d[j-1]), at most 10
+            if len(w) < 2: continue
+            m = max(w.mean(), 1 / fs)
+            out['rr_local_cv'][i], out['rr_local_msd'][i] = w.std() / m, np.abs(np.diff(w)).mean() / m
+    return df.assign(**{c: v.astype(np.float32) for c, v in out.items()})
+
+def ds1_beats(window, leads=1, irregularity=False):
     "The DS1 beats (paced records left out, as in the inter-patient split) cut with `window`, with the rhythm columns."
     from heartai.data.physionet import beats_from_records, DS1
     df = beats_from_records(DATA/'mitdb', window=window, leads=leads, progress=False)
-    return df[df.record.astype(str).isin(DS1)].reset_index(drop=True)
+    df = df[df.record.astype(str).isin(DS1)].reset_index(drop=True)
+    return add_irregularity(df) if irregularity else df
 
 def oof_scores(y, p)->dict:
     "Macro F1 over N, S, V, F and per-class recall and precision of pooled out-of-fold decisions."
@@ -124,7 +142,7 @@ def run_candidate(kw, r, a, tmp, seed):
     "Out-of-fold decisions of one candidate over the DS1 beats, and the folds' records."
     from heartai.data.physionet import split_patient_kfold
     from heartai.training import build_learner, fit
-    df = ds1_beats(kw['window'], kw.get('leads', 1))
+    df = ds1_beats(kw['window'], kw.get('leads', 1), irregularity=bool(set(kw.get('rhythm') or ()) & set(IRREGULARITY)))
     y, pred, folds = df.target.to_numpy(), np.full(len(df), -1), []
     for fold in range(a.k):
         s = split_patient_kfold(df, k=a.k, fold=fold, seed=a.split_seed, three_way=False)

@@ -6,7 +6,8 @@ columns of each beat and nothing else. It is scored by patient-wise 4-fold cross
 bench_select.py (paced records left out; StratifiedGroupKFold by record, seed 0); out-of-fold decisions are pooled and
 scored by the macro F1 over N, S, V, F. DS2 is never read. Column sets: the 11 columns before the irregularity columns
 were added; the unit-free ones only (bench_select.RELATIVE_RR); the unit-free ones plus the two intervals in seconds; and,
-added later, the unit-free ones plus the two irregularity columns (rr_local_cv, rr_local_msd), and all 13 `RHYTHM_COLS`.
+added later, the unit-free ones plus the two irregularity columns (rr_local_cv, rr_local_msd; bench_select.add_irregularity),
+and the 11 plus those two.
 
 It only motivates a candidate: what the recipe uses is chosen by bench_select.py with the network itself.
 Results: bench/results/probe_rhythm.json. Needs ../shared/data; exits 0 with a message if absent.
@@ -24,11 +25,11 @@ def main():
     from sklearn.ensemble import HistGradientBoostingClassifier
     from heartai.data.physionet import split_patient_kfold
     from heartai.data.windows import RHYTHM_COLS
-    df = ds1_beats('kachuee'); y = df.target.to_numpy()
+    df = ds1_beats('kachuee', irregularity=True); y = df.target.to_numpy()
     folds = [split_patient_kfold(df, k=4, fold=f, seed=0, three_way=False) for f in range(4)]   # the same folds for every column set
-    sets = {'all 11 columns': [c for c in RHYTHM_COLS if c not in IRREGULARITY], 'unit-free only': list(RELATIVE_RR),
+    sets = {'all 11 columns': list(RHYTHM_COLS), 'unit-free only': list(RELATIVE_RR),
             'unit-free + rr_pre, rr_post': [*RELATIVE_RR, 'rr_pre', 'rr_post'], 'unit-free + irregularity': [*RELATIVE_RR, *IRREGULARITY],
-            'all 13 columns': list(RHYTHM_COLS)}
+            'all 13 columns': [*RHYTHM_COLS, *IRREGULARITY]}
     res = dict(protocol="patient-wise 4-fold cross-validation inside MIT-BIH DS1 (folds of bench_select.py); gradient boosting "
                         "on rhythm columns only; out-of-fold decisions pooled; DS2 never read", results={})
     for name, cols in sets.items():

@@ -521,8 +521,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                    'heartai/data/transforms.py')},
             'heartai.data.windows': { 'heartai.data.windows.PublishedCut': ('data.windows.html#publishedcut', 'heartai/data/windows.py'),
                                       'heartai.data.windows._check_cut': ('data.windows.html#_check_cut', 'heartai/data/windows.py'),
-                                      'heartai.data.windows._local_irregularity': ( 'data.windows.html#_local_irregularity',
-                                                                                    'heartai/data/windows.py'),
                                       'heartai.data.windows._median_rr': ('data.windows.html#_median_rr', 'heartai/data/windows.py'),
                                       'heartai.data.windows._minmax': ('data.windows.html#_minmax', 'heartai/data/windows.py'),
                                       'heartai.data.windows._on_grid': ('data.windows.html#_on_grid', 'heartai/data/windows.py'),

@@ -237,7 +237,7 @@ def synth_record(dest,                       # directory to write the record to 
     return dest/name
 
 # %% ../../nbs/02_data.physionet.ipynb #906b998e
-CODE_VERSION = 5  # bump whenever the beats built from records change: it invalidates every cached table
+CODE_VERSION = 4  # bump whenever the beats built from records change: it invalidates every cached table
 META_COLS = ['record', 'rpeak', 'symbol', 'lead', 'window']  # columns beside the samples and target
 
 def _find_records(src, records):

@@ -80,7 +80,7 @@ def synth_rhythm(df:pd.DataFrame, # synthetic beats with a MIT-BIH `target` (0 N
     pre, post, local = med * f, med * (2 - f) * rng.normal(1, 0.03, n), med * rng.normal(1, 0.03, n)
     cols = dict(rr_pre=pre, rr_post=post, rr_ratio=pre / post, rr_local=local, rr_record=med * 1.01, rr_record_med=med,
                 rr_pre_rec=pre / med, rr_post_rec=post / med, rr_local_rec=local / med, rr_pre_local=pre / local,
-                rr_post_local=post / local, rr_local_cv=np.abs(rng.normal(0.04, 0.02, n)), rr_local_msd=np.abs(rng.normal(0.05, 0.02, n)))  # a regular rhythm
+                rr_post_local=post / local)
     return df.assign(**{k: cols[k].astype(np.float32) for k in _rhythm_cols()})
 
 # %% ../../nbs/09_data.side.ipynb #eb7b472b

@@ -195,22 +195,9 @@ RHYTHM_COLS = dict(
     rr_record_med='median RR interval of the record, seconds (robust to pauses)',
     rr_pre_rec='rr_pre / rr_record_med', rr_post_rec='rr_post / rr_record_med', rr_local_rec='rr_local / rr_record_med',
     rr_pre_local='rr_pre / rr_local', rr_post_local='rr_post / rr_local',
-    rr_local_cv='standard deviation / mean of the up to 10 RR intervals before rr_pre (no unit; 0 with fewer than 2)',
-    rr_local_msd='mean absolute difference of successive intervals among them / their mean (no unit; 0 with fewer than 2)',
 )  # rhythm columns of a beats table built from records: name -> meaning
 N_LOCAL = 10      # RR intervals in the local average
 DEFAULT_RR = 0.8  # seconds: the record RR of a record with fewer than two beats
-
-# %% ../../nbs/08_data.windows.ipynb #d97936c8
-def _local_irregularity(d, lo, hi, local, div)->tuple:
-    "Coefficient of variation and mean absolute successive difference (over `local`) of each beat's intervals `d[lo:hi]`."
-    n = hi - lo
-    s1, s2 = np.r_[0., np.cumsum(d)], np.r_[0., np.cumsum(d * d)]
-    var = np.maximum((s2[hi] - s2[lo]) / np.maximum(n, 1) - ((s1[hi] - s1[lo]) / np.maximum(n, 1)) ** 2, 0)
-    ca = np.r_[0., np.cumsum(np.abs(np.diff(d)))] if len(d) > 1 else np.zeros(1)
-    sad = ca[np.maximum(hi - 1, 0)] - ca[np.minimum(lo, np.maximum(hi - 1, 0))]
-    ok = n > 1
-    return np.where(ok, div(np.sqrt(var), local), 0.), np.where(ok, div(sad / np.maximum(n - 1, 1), local), 0.)
 
 # %% ../../nbs/08_data.windows.ipynb #76ee2680
 def rhythm_features(rpeaks:np.ndarray, # sorted R-peak sample indices of one record
@@ -226,8 +213,7 @@ def rhythm_features(rpeaks:np.ndarray, # sorted R-peak sample indices of one rec
     cs = np.r_[0., np.cumsum(d)]
     local = np.where(hi > lo, (cs[hi] - cs[lo]) / np.maximum(hi - lo, 1), med)
     div = lambda a, b: a / np.maximum(b, 1 / fs)
-    cv, msd = _local_irregularity(d, lo, hi, local, div)
     out = dict(rr_pre=pre, rr_post=post, rr_ratio=div(pre, post), rr_local=local, rr_record=np.full(len(r), mean),
                rr_record_med=np.full(len(r), med), rr_pre_rec=div(pre, med), rr_post_rec=div(post, med),
-               rr_local_rec=div(local, med), rr_pre_local=div(pre, local), rr_post_local=div(post, local), rr_local_cv=cv, rr_local_msd=msd)
+               rr_local_rec=div(local, med), rr_pre_local=div(pre, local), rr_post_local=div(post, local))
     return pd.DataFrame({k: np.asarray(v, np.float32) for k, v in out.items()})
