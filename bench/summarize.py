@@ -145,6 +145,13 @@ def main():
         out += ["## Which rhythm columns carry over to new patients (`probe_rhythm.py` → `probe_rhythm.json`)", "", f"- {pr['protocol']}", ""]
         out += [f"- {n}: F1 over N,S,V,F {r['f1_nsvf']:.3f}; recall S {r['recall']['S']:.3f}, V {r['recall']['V']:.3f}" for n, r in pr['results'].items()]
         out += [""]
+    co = load('consistency.json')
+    out += ["## Is it an ECG at all? (`bench_consistency.py` → `consistency.json`)", ""]
+    if co:
+        out += [f"- {co['protocol']}; a record below {co['threshold']} is reported as not like an ECG"]
+        if 'mitdb' in co: out += [f"- the 48 MIT-BIH records: lowest {co['mitdb']['lowest'][1]:.3f} (record {co['mitdb']['lowest'][0]}); below the threshold: {co['mitdb']['below_threshold'] or 'none'}"]
+        out += [f"- noise records (R-peaks from XQRS): " + ', '.join(f"{k} {v:.3f} ({co['noise']['beats'][k]} beats found)" for k, v in co['noise']['records'].items()), ""]
+    else: out += ["not run", ""]
 
     ab = (load('train_inter_ablation.json') or {}).get('inter_ablation')
     out += ["## New patients: DS1 → DS2 ablation (`bench_train.py --tasks inter --ablation` → `train_inter_ablation.json`)", ""]

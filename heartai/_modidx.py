@@ -542,6 +542,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'heartai.inference.operating_point': ('inference.html#operating_point', 'heartai/inference.py'),
                                    'heartai.inference.predict_logits': ('inference.html#predict_logits', 'heartai/inference.py'),
                                    'heartai.inference.predict_table': ('inference.html#predict_table', 'heartai/inference.py'),
+                                   'heartai.inference.qrs_consistency': ('inference.html#qrs_consistency', 'heartai/inference.py'),
+                                   'heartai.inference.qrs_span': ('inference.html#qrs_span', 'heartai/inference.py'),
                                    'heartai.inference.record_summary': ('inference.html#record_summary', 'heartai/inference.py'),
                                    'heartai.inference.rhythm_inputs': ('inference.html#rhythm_inputs', 'heartai/inference.py')},
             'heartai.interpret': { 'heartai.interpret.ECGInterpretation': ('interpret.html#ecginterpretation', 'heartai/interpret.py'),

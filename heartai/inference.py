@@ -8,13 +8,15 @@ import copy, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from torch import nn
-from .core import TARGET
+from .core import TARGET, BEAT_LEN, MITBIH_FS
+from .data.windows import window_params
 from .data.core import beat_quality, QUALITY_OK
 from .data.inputs import beat_array, recorded_leads, template_of   # fastai-free, like this module
 
 # %% auto #0
-__all__ = ['PREDICT_BS', 'UNCLASSIFIABLE', 'NOT_FINITE', 'model_inputs', 'rhythm_inputs', 'data_settings', 'fast_model',
-           'predict_logits', 'operating_point', 'decide', 'predict_table', 'record_summary']
+__all__ = ['PREDICT_BS', 'UNCLASSIFIABLE', 'NOT_FINITE', 'QRS_S', 'MIN_CONSISTENCY', 'model_inputs', 'rhythm_inputs',
+           'data_settings', 'fast_model', 'predict_logits', 'operating_point', 'decide', 'predict_table', 'qrs_span',
+           'qrs_consistency', 'record_summary']
 
 # %% ../nbs/21_inference.ipynb #389b2e42
 def model_inputs(cfg:dict, # an exported model's config (`read_model_config`, or `model.heartai_config`)
@@ -178,12 +180,13 @@ def predict_table(model,              # a model from `heartai.learner.load_ecg_m
                   bs:int=PREDICT_BS,  # beats per batch
                   progress:bool=False, # show a progress bar
                  )->pd.DataFrame:
-    "One row per beat of `df`: where it is, the most probable class, every class probability, its quality, the decision and the flag."
+    "One row per beat of `df`: where it is, the most probable class, every class probability, its quality, the decision, the flag (and `qrs_corr`)."
     cfg = model.heartai_config
     vocab = [str(v) for v in cfg['vocab']]
     logits = predict_logits(model, df, bs=bs, progress=progress)
     # judged on the recorded leads: a template lead is no signal of its own (a record of one beat gives zeros)
-    quality = beat_quality(_beats_tensor(df, recorded_leads((cfg.get('data') or {}).get('leads'))).numpy())
+    X = _beats_tensor(df, recorded_leads((cfg.get('data') or {}).get('leads'))).numpy()
+    quality = beat_quality(X)
     out = pd.DataFrame({'record': df['record'].astype(str).to_numpy() if 'record' in df.columns else '', 'beat': np.arange(len(df))})
     if 'rpeak' in df.columns:
         out['rpeak'] = df['rpeak'].to_numpy()
@@ -192,16 +195,46 @@ def predict_table(model,              # a model from `heartai.learner.load_ecg_m
         y = df[TARGET].to_numpy()
         out['true'] = np.where((y >= 0) & (y < len(vocab)), np.array(vocab + [''])[np.clip(y, 0, len(vocab))], '')
     out = pd.concat([out, decide(logits, vocab, op, quality)], axis=1)
+    if 'record' in df.columns:   # a beats file without records mixes patients: not judged
+        out['qrs_corr'] = qrs_consistency(X[:, 0], out['record'], (cfg.get('data') or {}).get('window', 'kachuee')).round(4)
     bad = out['quality'][out['quality'] != QUALITY_OK]
     if len(bad): warnings.warn(f"{len(bad)} of {len(out)} beats are unclassifiable (decision {UNCLASSIFIABLE!r}, flagged): "
                                + '; '.join(f"{n} {why}" for why, n in bad.str.split(' [(]').str[0].value_counts().items()))
+    return out
+
+# %% ../nbs/21_inference.ipynb #a3928958
+QRS_S = 0.25           # seconds after the R-peak that `qrs_consistency` compares: the QRS complex and the ST onset
+MIN_CONSISTENCY = 0.4  # a record whose median `qrs_consistency` is below it does not look like an ECG
+
+def qrs_span(window='kachuee', # the beat window (`heartai.data.windows.window_spec`)
+            )->slice:
+    "The samples of a beat cut with `window` from just after its R-peak to `QRS_S` later."
+    p = window_params(window)
+    step = 1 / MITBIH_FS if p is None else sum(p) / (BEAT_LEN - 1)   # the Kachuee window starts at the R-peak
+    r = 0 if p is None else round(p[0] / step)
+    return slice(r + 1, r + round(QRS_S / step))
+
+# %% ../nbs/21_inference.ipynb #bcab3dad
+def qrs_consistency(X,        # beats `(n, 187)` of one lead
+                    records,  # the record of each beat
+                    window='kachuee', # the window they were cut with
+                   )->np.ndarray:
+    "Per beat, the correlation of its `qrs_span` with its record's median beat's (NaN: not finite, or a record of fewer than 3 beats)."
+    X, rec = np.asarray(X, np.float64)[:, qrs_span(window)], pd.Series(np.asarray(records).astype(str))
+    out = np.full(len(X), np.nan)
+    for idx in rec.groupby(rec).indices.values():
+        idx = idx[np.isfinite(X[idx]).all(1)]   # an unreadable beat (NaN) is judged by `beat_quality`, not here
+        if len(idx) < 3: continue
+        Y, m = X[idx] - X[idx].mean(1, keepdims=True), np.median(X[idx], 0)
+        m = m - m.mean(); den = np.linalg.norm(Y, axis=1) * np.linalg.norm(m)
+        out[idx] = np.where(den > 0, Y @ m / np.where(den > 0, den, 1), 0.)
     return out
 
 # %% ../nbs/21_inference.ipynb #9cb45965
 def record_summary(table:pd.DataFrame, # a `predict_table` (its `record`, `decision`, `flag` and `prob_<class>` columns)
                    durations:dict=None, # {record: seconds} (e.g. `heartai.data.load.record_durations`)
                   )->pd.DataFrame:
-    "One row per record: duration, beats per class and unclassifiable, PVC (V) burden in % of all beats, S and V beats per hour, flagged beats."
+    "One row per record: duration, beats per class and unclassifiable, PVC (V) burden in % of all beats, S and V beats per hour, flagged beats, signal check."
     vocab = [c[5:] for c in table.columns if c.startswith('prob_')]
     g = table.groupby(table['record'].astype(str), sort=True)
     out = g['decision'].value_counts().unstack(fill_value=0).reindex(columns=vocab + [UNCLASSIFIABLE], fill_value=0).add_prefix('n_')
@@ -211,4 +244,10 @@ def record_summary(table:pd.DataFrame, # a `predict_table` (its `record`, `decis
     for c in ('S', 'V'):
         if c in vocab: out[f'{c}_per_hour'] = (out[f'n_{c}'] / hours).round(2)
     out['flagged'] = g['flag'].sum().astype('int64')
+    if 'qrs_corr' in table.columns:
+        out['qrs_consistency'] = g['qrs_corr'].median().round(3)
+        out['signal'] = np.where(out.qrs_consistency.isna(), 'too few beats to judge', np.where(out.qrs_consistency < MIN_CONSISTENCY, 'not like an ECG', 'ok'))
+        bad = out.index[out.signal == 'not like an ECG'].tolist()
+        if bad: warnings.warn(f"record(s) {', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}: their beats are unlike each other (median QRS consistency "
+                              f"below {MIN_CONSISTENCY}): noise or a detached lead rather than an ECG; do not trust their decisions")
     return out.rename_axis('record').reset_index()

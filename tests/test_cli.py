@@ -158,7 +158,7 @@ def test_predict_record_without_annotations(trained, tmp_path, env):
     assert not Path(str(rec) + '.atr').exists()
     cli('predict', trained, rec, '-o', tmp_path/'p.csv', env=env, cwd=tmp_path)
     p = pd.read_csv(tmp_path/'p.csv')
-    assert list(p.columns) == ['record', 'beat', 'rpeak', 'time_s', 'true', 'pred', *PROBS, 'quality', 'decision', 'flag']
+    assert list(p.columns) == ['record', 'beat', 'rpeak', 'time_s', 'true', 'pred', *PROBS, 'quality', 'decision', 'flag', 'qrs_corr']
     assert 45 <= len(p) <= 52 and (p.record == 'x01').all() and p.true.isna().all() and p.rpeak.is_monotonic_increasing
     assert np.allclose(p.time_s, p.rpeak / 360, atol=1e-4) and np.allclose(p[PROBS].sum(1), 1, atol=1e-4)
     assert (p.pred == np.array(CODES)[p[PROBS].to_numpy().argmax(1)]).all()
@@ -172,7 +172,8 @@ def test_predict_folder_of_records_writes_per_record_summary(trained, tmp_path, 
     r = cli('predict', trained, tmp_path/'recs', '-o', tmp_path/'p.csv', env=env, cwd=tmp_path)
     assert 'records.csv' in r.stdout
     b, s = pd.read_csv(tmp_path/'p.csv'), pd.read_csv(tmp_path/'p.records.csv')
-    assert list(s.columns) == ['record', 'duration_s', 'beats', *[f'n_{c}' for c in CODES], 'n_unclassifiable', 'pvc_burden_pct', 'S_per_hour', 'V_per_hour', 'flagged']
+    assert list(s.columns) == ['record', 'duration_s', 'beats', *[f'n_{c}' for c in CODES], 'n_unclassifiable', 'pvc_burden_pct', 'S_per_hour', 'V_per_hour', 'flagged', 'qrs_consistency', 'signal']
+    assert (s.signal == 'ok').all() and (s.qrs_consistency > 0.4).all()   # synthetic ECGs: not taken for noise
     assert s.record.tolist() == ['r01', 'r02', 'x03'] and s.beats.tolist() == b.record.value_counts().sort_index().tolist()
     assert (s[[f'n_{c}' for c in CODES] + ['n_unclassifiable']].sum(1) == s.beats).all() and s.flagged.tolist() == b.groupby('record').flag.sum().tolist()
     assert np.allclose(s.pvc_burden_pct, 100 * s.n_V / s.beats, atol=1e-3) and np.allclose(s.V_per_hour, s.n_V * 3600 / s.duration_s, atol=0.01)
