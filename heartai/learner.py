@@ -283,12 +283,11 @@ class WeightAverage(Callback):
             if s['fit'] == run.fit_idx: self.avg, self.n = s['avg'], s['n']
 
     def after_batch(self):
-        if not self.training or self.pct_train < self.start: return
+        if not self.training or self.pct_train < self.start or hasattr(self.learn, 'lr_finder'): return   # lr_find restores its weights
         sd, self.n = self.model.state_dict(), self.n + 1
         if self.avg is None: self.avg = {k: v.detach().float().clone() for k, v in sd.items() if v.is_floating_point()}
         else:
             for k, a in self.avg.items(): a.add_(sd[k].detach().float() - a, alpha=1/self.n)
-
 
 # %% ../nbs/20_learner.ipynb #88512215
 @patch
