@@ -138,12 +138,12 @@ def reusable(path, res, split_seed)->dict:
         return {(old['seed'], n): {k: c[k] for k in ('folds', 'n_beats', 'f1_nsvf', 'recall', 'precision')} for n, c in old['candidates'].items()}
     return {(int(s), n): v for n, c in old['candidates'].items() for s, v in c['seeds'].items()}
 
-def run_candidate(kw, r, a, tmp, seed):
-    "Out-of-fold decisions of one candidate over the DS1 beats, and the folds' records."
+def run_candidate(kw, r, a, tmp, seed, with_probs=False):
+    "Out-of-fold decisions of one candidate over the DS1 beats, and the folds' records (and the probabilities with `with_probs`)."
     from heartai.data.physionet import split_patient_kfold
     from heartai.training import build_learner, fit
     df = ds1_beats(kw['window'], kw.get('leads', 1), irregularity=bool(set(kw.get('rhythm') or ()) & set(IRREGULARITY)))
-    y, pred, folds = df.target.to_numpy(), np.full(len(df), -1), []
+    y, pred, folds, P = df.target.to_numpy(), np.full(len(df), -1), [], None
     for fold in range(a.k):
         s = split_patient_kfold(df, k=a.k, fold=fold, seed=a.split_seed, three_way=False)
         folds.append(sorted(set(df.record.iloc[s.valid].astype(str))))
@@ -153,8 +153,10 @@ def run_candidate(kw, r, a, tmp, seed):
         t = time.perf_counter(); fit(learn, r['epochs'], r['lr'], quiet=True)
         with learn.no_bar(): probs, _ = learn.get_preds()
         pred[s.valid] = probs.argmax(1).numpy()
+        if P is None: P = np.full((len(df), probs.shape[1]), np.nan, np.float32)
+        P[s.valid] = probs.numpy()
         log(f"  fold {fold} ({', '.join(folds[-1])}): {time.perf_counter() - t:.0f} s")
-    return y, pred, folds
+    return (y, pred, folds, P) if with_probs else (y, pred, folds)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

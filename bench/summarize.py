@@ -145,6 +145,13 @@ def main():
         out += ["## Which rhythm columns carry over to new patients (`probe_rhythm.py` → `probe_rhythm.json`)", "", f"- {pr['protocol']}", ""]
         out += [f"- {n}: F1 over N,S,V,F {r['f1_nsvf']:.3f}; recall S {r['recall']['S']:.3f}, V {r['recall']['V']:.3f}" for n, r in pr['results'].items()]
         out += [""]
+    en = load('ensemble_ds1.json')
+    if en and 'ensemble' in en:
+        out += ["## An ensemble over training seeds, inside DS1 (`bench_ensemble_ds1.py` → `ensemble_ds1.json`; not a recipe: heartai exports one model per run)", "",
+                f"- {en['protocol']}; {en['candidate']}",
+                f"- single seeds: " + ', '.join(f"seed {k} {v['f1_nsvf']:.3f}" for k, v in en['seeds'].items()) + f" (median {en['median_single']:.3f})",
+                f"- ensemble of the {len(en['seeds'])} seeds: F1 over N,S,V,F {en['ensemble']['f1_nsvf']:.3f}; recall " + ' · '.join(f"{c} {v:.3f}" for c, v in en['ensemble']['recall'].items())
+                + "; precision " + ' · '.join(f"{c} {v:.3f}" for c, v in en['ensemble']['precision'].items()), ""]
     co = load('consistency.json')
     out += ["## Is it an ECG at all? (`bench_consistency.py` → `consistency.json`)", ""]
     if co:
