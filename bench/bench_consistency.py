@@ -11,7 +11,7 @@ Results: bench/results/consistency.json. Needs ../shared/data for the real recor
 MIT-BIH: Moody & Mark (2001), PhysioNet (Goldberger et al. 2000), ODC-By."""
 import os, sys, tempfile, warnings
 from pathlib import Path
-import numpy as np
+import numpy as np, pandas as pd
 from _results import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,8 +22,8 @@ def medians(df)->dict:
     "Median `qrs_consistency` of each record of the beats table `df`."
     from heartai.core import SAMPLE_COLS
     from heartai.inference import qrs_consistency
-    c = qrs_consistency(df[SAMPLE_COLS].to_numpy(), df.record.astype(str).to_numpy())
-    return {str(r): round(float(np.nanmedian(c[df.record.astype(str).to_numpy() == r])), 4) for r in sorted(df.record.astype(str).unique())}
+    rec = df.record.astype(str).to_numpy()
+    return {r: round(float(v), 4) for r, v in pd.Series(qrs_consistency(df[SAMPLE_COLS].to_numpy(), rec)).groupby(rec).median().items()}
 
 def noise_records(d:Path, seconds=120, fs=360):
     "Three noise records written as WFDB into `d`."
