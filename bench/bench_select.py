@@ -68,6 +68,8 @@ network of about the same size, so the comparison is of the architecture, not of
 candidates before it changed the inputs, the loss or the averaging of one network; none changed the network. Same rule: it
 replaces the current choice (0.589) only if its median over seeds 0, 1, 2 beats it by more than --margin (0.005); the
 twelve earlier candidates are reused from the results file.
+Result: 0.560 (seeds 0.553, 0.573, 0.560): not chosen; the recipe is unchanged. It had the best V of all candidates (recall
+0.91-0.93 at precision 0.81-0.84) but lower S recall (0.42-0.49 at precision 0.29-0.35) and almost no F (0.02-0.03).
 --reuse takes a candidate's result for a seed from an earlier results file with the same recipe and folds instead of
 training it again (the first, one-seed run of this script).
 
