@@ -81,6 +81,9 @@ a median rr_local_cv of 0.21, the true S beats 0.05. In each fold only one of th
 for it to learn that an early beat in an irregular rhythm is usually normal. Same rule: it replaces the current choice
 (0.589) only if its median over seeds 0, 1, 2 beats it by more than --margin (0.005); the thirteen earlier candidates are
 reused from the results file. Copies only ever join the training folds; the scored fold is untouched.
+Result: 0.548 (seeds 0.550, 0.548, 0.542): not chosen; the recipe is unchanged. S precision rose a little (0.38-0.46)
+but S recall halved (0.27-0.30 against 0.51-0.60): given normal beats that come early in an irregular rhythm, the network
+learned to distrust an early beat in general.
 --reuse takes a candidate's result for a seed from an earlier results file with the same recipe and folds instead of
 training it again (the first, one-seed run of this script).
 
