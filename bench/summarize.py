@@ -160,6 +160,17 @@ def main():
                 f"- single seeds: " + ', '.join(f"seed {k} {v['f1_nsvf']:.3f}" for k, v in en['seeds'].items()) + f" (median {en['median_single']:.3f})",
                 f"- ensemble of the {len(en['seeds'])} seeds: F1 over N,S,V,F {en['ensemble']['f1_nsvf']:.3f}; recall " + ' · '.join(f"{c} {v:.3f}" for c, v in en['ensemble']['recall'].items())
                 + "; precision " + ' · '.join(f"{c} {v:.3f}" for c, v in en['ensemble']['precision'].items()), ""]
+    er = load('errors_ds1.json')
+    if er:
+        out += ["## Where the recipe errs on new patients, inside DS1 (`errors_ds1.py` → `errors_ds1.json`)", "",
+                f"- {er['protocol']}; {er['candidate']}, seed {er['seed']}: F1 over N,S,V,F {er['f1_nsvf']:.3f}",
+                f"- normal beats called S: {er['normal_called_S']}, {100*er['share_top']:.0f} % of them in records {', '.join(er['top_records_normal_called_S'])}; "
+                f"median rr_local_cv (irregularity of the 10 intervals before the beat): true S {er['median_rr_local_cv']['true_S']:.3f}, "
+                f"normal called S {er['median_rr_local_cv']['normal_called_S']:.3f}", "",
+                "| record | beats | S found / S | normal called S | normal called V | V missed | median rr_local_cv |", "|---|---|---|---|---|---|---|"]
+        recs = sorted(er['records'].items(), key=lambda kv: -(kv[1]['N_called_S'] + kv[1]['S'] + kv[1]['V_missed'] + kv[1]['N_called_V']))
+        out += [f"| {k} | {v['beats']} | {v['S_found']} / {v['S']} | {v['N_called_S']} | {v['N_called_V']} | {v['V_missed']} | {v['rr_local_cv']:.3f} |" for k, v in recs[:12]]
+        out += ["", "(the 12 records with the most S beats and errors)", ""]
     co = load('consistency.json')
     out += ["## Is it an ECG at all? (`bench_consistency.py` → `consistency.json`)", ""]
     if co:
