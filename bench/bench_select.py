@@ -90,6 +90,8 @@ beats of atrial fibrillation, and what tells such a beat from an S beat is the P
 abnormal before an S beat), which the Kachuee window, starting at the R-peak, does not contain; the irregularity columns
 say that the rhythm around the beat is irregular. Same rule: it replaces the current choice (0.589) only if its median
 over seeds 0, 1, 2 beats it by more than --margin (0.005); the fourteen earlier candidates are reused from the results file.
+Result: 0.564 (seeds 0.564, 0.571, 0.550): not chosen; the recipe is unchanged. S precision fell (0.20-0.29 against
+0.26-0.42), S recall did not rise (0.38-0.52).
 --reuse takes a candidate's result for a seed from an earlier results file with the same recipe and folds instead of
 training it again (the first, one-seed run of this script).
 
