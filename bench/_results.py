@@ -1,7 +1,10 @@
 """Writing benchmark results: shared by the bench_*.py scripts."""
-import json
+import json, os
 from pathlib import Path
 from heartai.core import atomic_write
+
+ROOT = Path(__file__).resolve().parents[1]   # the repository
+DATA = Path(os.environ.get('HEARTAI_SHARED_DATA', ROOT.parent/'shared'/'data'))   # the real data (MIT-BIH in mitdb/), beside the repository
 
 def write_json(out, obj)->Path:
     "Write `obj` as JSON to `out` atomically (`heartai.core.atomic_write`): an interrupted run never leaves half a file."

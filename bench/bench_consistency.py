@@ -9,13 +9,11 @@ between the lowest real record and the highest noise record.
 
 Results: bench/results/consistency.json. Needs ../shared/data for the real records (the noise part runs without it).
 MIT-BIH: Moody & Mark (2001), PhysioNet (Goldberger et al. 2000), ODC-By."""
-import os, sys, tempfile, warnings
+import sys, tempfile, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
-from _results import write_json
+from _results import write_json, ROOT, DATA
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get('HEARTAI_SHARED_DATA', ROOT.parent/'shared'/'data'))
 OUT = ROOT/'bench'/'results'/'consistency.json'
 
 def medians(df)->dict:

@@ -21,10 +21,8 @@ Cite MIT-BIH (Moody & Mark 2001) and PhysioNet (Goldberger et al. 2000) wherever
 import argparse, os, sys, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd
-from _results import write_json, parse_hp
+from _results import write_json, parse_hp, ROOT, DATA
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get('HEARTAI_SHARED_DATA', ROOT.parent/'shared'/'data'))
 OUT = ROOT/'bench'/'results'/'crossformat.json'
 
 def log(*a): print(*a, flush=True)

@@ -15,10 +15,9 @@ import argparse, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 from _results import write_json
-from bench_select import DATA, CANDIDATES, oof_scores, run_candidate, log
+from bench_select import DATA, CANDIDATES, CHOSEN, oof_scores, run_candidate, log
 
 OUT = Path(__file__).resolve().parent/'results'/'ensemble_ds1.json'
-CHOSEN = '+ template lead, class weights ^0.5'   # the newpatients recipe, as bench_select.py chose it
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

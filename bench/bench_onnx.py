@@ -20,7 +20,6 @@ Results go to bench/results/onnx.json (an existing file is kept unless --overwri
     .venv/bin/python bench/bench_onnx.py [--n 50000] [--repeats 3] [--threads 2] [--overwrite] [--note TEXT]
 """
 import os, platform, shutil, statistics, time
-from pathlib import Path
 from _results import write_json, claim_output, scratch_home, speed_parser
 
 def timed(f):

@@ -21,7 +21,6 @@ unless --overwrite).
     .venv/bin/python bench/bench_predict.py [--n 50000] [--runs 3] [--threads 2] [--overwrite]
 """
 import os, platform, statistics, subprocess, sys, time
-from pathlib import Path
 from _results import write_json, claim_output, scratch_home, speed_parser, parse_hp
 
 def timed(f):

@@ -99,15 +99,14 @@ Results go to bench/results/select_ds1_cv.json. Needs ../shared/data; exits 0 wi
 MIT-BIH: Moody & Mark (2001), PhysioNet (Goldberger et al. 2000), ODC-By."""
 import argparse, os, sys, tempfile, time
 from pathlib import Path
-from _results import write_json
+from _results import write_json, ROOT, DATA
 import numpy as np, pandas as pd, torch
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get('HEARTAI_SHARED_DATA', ROOT.parent/'shared'/'data'))
 OUT = ROOT/'bench'/'results'/'select_ds1_cv.json'
 RELATIVE_RR = ('rr_ratio', 'rr_pre_rec', 'rr_post_rec', 'rr_local_rec', 'rr_pre_local', 'rr_post_local')  # no seconds, no per-record constant
 IRREGULARITY = ('rr_local_cv', 'rr_local_msd')   # candidates 11 and 12 only: computed here (`add_irregularity`), not heartai's rhythm columns
 RR_11 = ('rr_pre', 'rr_post', 'rr_ratio', 'rr_local', 'rr_record', 'rr_record_med', *RELATIVE_RR[1:])   # heartai's RHYTHM_COLS (`rhythm=True`)
+CHOSEN = '+ template lead, class weights ^0.5'   # the candidate chosen (the newpatients recipe); select_ds1_cv.json records the choice
 CANDIDATES = [('rhythm (Kachuee window)', dict(window='kachuee', template=False)),
               ('+ template lead', dict(window='kachuee', template=True)),
               ('+ P-wave window', dict(window='pqrst', template=True)),
@@ -197,16 +196,16 @@ def run_candidate(kw, r, a, tmp, seed, with_probs=False):
     for fold in range(a.k):
         s = split_patient_kfold(df, k=a.k, fold=fold, seed=a.split_seed, three_way=False)
         folds.append(sorted(set(df.record.iloc[s.valid].astype(str))))
-        dfl = df
-        if kw.get('af_copies'): dfl, tr = add_af_copies(df, s.train, kw['af_copies'], seed * 100 + fold); s = (tr, s.valid)
-        learn = build_learner(dfl, s, 'mitbih', kw.get('arch', r['arch']), channels=r['channels'], bs=r['bs'], loss=r['loss'], augment=r['augment'],
+        dfl, splits = df, s
+        if kw.get('af_copies'): dfl, tr = add_af_copies(df, s.train, kw['af_copies'], seed * 100 + fold); splits = (tr, s.valid)
+        learn = build_learner(dfl, splits, 'mitbih', kw.get('arch', r['arch']), channels=r['channels'], bs=r['bs'], loss=r['loss'], augment=r['augment'],
                               seed=seed, runs_dir=tmp/'runs', rhythm=kw.get('rhythm', r['rhythm']), template=kw['template'], load_best=False,
                               loss_kwargs=kw.get('loss_kwargs'), weight_average=kw.get('weight_average'), **kw.get('hp', {}))
         t = time.perf_counter(); fit(learn, r['epochs'], r['lr'], quiet=True)
         with learn.no_bar(): probs, _ = learn.get_preds()
-        pred[s[1]] = probs.argmax(1).numpy()
+        pred[s.valid] = probs.argmax(1).numpy()
         if P is None: P = np.full((len(df), probs.shape[1]), np.nan, np.float32)
-        P[s[1]] = probs.numpy()
+        P[s.valid] = probs.numpy()
         log(f"  fold {fold} ({', '.join(folds[-1])}): {time.perf_counter() - t:.0f} s")
     return (y, pred, folds, P) if with_probs else (y, pred, folds)
 

@@ -18,11 +18,9 @@ Runs on CPU; uses a GPU automatically when one is present. Cite MIT-BIH (Moody &
 (Goldberger et al. 2000) wherever these numbers are shown."""
 import argparse, json, os, platform, statistics, sys, tempfile, time
 from pathlib import Path
-from _results import write_json, parse_hp
-import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
+from _results import write_json, parse_hp, ROOT, DATA
+import numpy as np, pandas as pd, torch, torch.nn.functional as F
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get('HEARTAI_SHARED_DATA', ROOT.parent/'shared'/'data'))
 OUT = ROOT/'bench'/'results'/'train.json'
 
 def log(*a): print(*a, flush=True)

@@ -12,12 +12,10 @@ Results: bench/results/errors_ds1.json. Needs ../shared/data; exits 0 with a mes
 MIT-BIH: Moody & Mark (2001), PhysioNet (Goldberger et al. 2000), ODC-By."""
 import argparse, sys, tempfile
 from pathlib import Path
-import numpy as np
 from _results import write_json
-from bench_select import DATA, CANDIDATES, oof_scores, run_candidate, ds1_beats, log
+from bench_select import DATA, CANDIDATES, CHOSEN, oof_scores, run_candidate, ds1_beats, log
 
 OUT = Path(__file__).resolve().parent/'results'/'errors_ds1.json'
-CHOSEN = '+ template lead, class weights ^0.5'   # the newpatients recipe, as bench_select.py chose it
 
 def by_record(df, pred)->dict:
     "Per DS1 record: beats, S beats found, normal beats called S or V, V beats missed and the median rr_local_cv."

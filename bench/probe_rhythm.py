@@ -12,7 +12,7 @@ and the 11 plus those two.
 It only motivates a candidate: what the recipe uses is chosen by bench_select.py with the network itself.
 Results: bench/results/probe_rhythm.json. Needs ../shared/data; exits 0 with a message if absent.
 MIT-BIH: Moody & Mark (2001), PhysioNet (Goldberger et al. 2000), ODC-By."""
-import os, sys, time
+import sys, time
 from pathlib import Path
 import numpy as np
 from _results import write_json

@@ -157,7 +157,7 @@ def main():
     if en and 'ensemble' in en:
         out += ["## An ensemble over training seeds, inside DS1 (`bench_ensemble_ds1.py` → `ensemble_ds1.json`; not a recipe: heartai exports one model per run)", "",
                 f"- {en['protocol']}; {en['candidate']}",
-                f"- single seeds: " + ', '.join(f"seed {k} {v['f1_nsvf']:.3f}" for k, v in en['seeds'].items()) + f" (median {en['median_single']:.3f})",
+                "- single seeds: " + ', '.join(f"seed {k} {v['f1_nsvf']:.3f}" for k, v in en['seeds'].items()) + f" (median {en['median_single']:.3f})",
                 f"- ensemble of the {len(en['seeds'])} seeds: F1 over N,S,V,F {en['ensemble']['f1_nsvf']:.3f}; recall " + ' · '.join(f"{c} {v:.3f}" for c, v in en['ensemble']['recall'].items())
                 + "; precision " + ' · '.join(f"{c} {v:.3f}" for c, v in en['ensemble']['precision'].items()), ""]
     er = load('errors_ds1.json')
@@ -176,7 +176,7 @@ def main():
     if co:
         out += [f"- {co['protocol']}; a record below {co['threshold']} is reported as not like an ECG"]
         if 'mitdb' in co: out += [f"- the 48 MIT-BIH records: lowest {co['mitdb']['lowest'][1]:.3f} (record {co['mitdb']['lowest'][0]}); below the threshold: {co['mitdb']['below_threshold'] or 'none'}"]
-        out += [f"- noise records (R-peaks from XQRS): " + ', '.join(f"{k} {v:.3f} ({co['noise']['beats'][k]} beats found)" for k, v in co['noise']['records'].items()), ""]
+        out += ["- noise records (R-peaks from XQRS): " + ', '.join(f"{k} {v:.3f} ({co['noise']['beats'][k]} beats found)" for k, v in co['noise']['records'].items()), ""]
     else: out += ["not run", ""]
 
     ab = (load('train_inter_ablation.json') or {}).get('inter_ablation')
